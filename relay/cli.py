@@ -1,0 +1,54 @@
+"""The `puente` command: `puente run` and `puente check`. Only here are exit codes chosen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from relay.logs import register_secret, setup_logging
+from relay.settings import ConfigError, Settings, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="puente", description="WhatsApp chatbots powered by OpenAI, run from Telegram.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run Puente: web server, bridges, message pipeline, admin bot")
+    sub.add_parser("check", help="validate the configuration and reach every dependency")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"puente: configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.log_format)
+    for secret in (settings.telegram_bot_token, settings.smtp_password, settings.secret_key):
+        register_secret(secret)
+    if args.command == "check":
+        from relay.checks import run_checks
+
+        return 0 if asyncio.run(run_checks(settings)) else 1
+    return _run(settings)
+
+
+def _run(settings: Settings) -> int:
+    from relay.app import run
+    from relay.migrations import SchemaTooNew
+    from relay.store import StoreUnavailable
+    from tenants.secrets import SecretKeyError
+
+    try:
+        asyncio.run(run(settings))
+    except (SchemaTooNew, StoreUnavailable, SecretKeyError, ConfigError) as exc:
+        print(f"puente: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"puente: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Events published on the in-process bus (relay.bus.EventBus).
+
+Bridge events come from the bridge endpoint, tenant events from tenants.service,
+alerts from whichever component sees the change. Subscribers: the pipeline, the
+supervisor, the admin bot and the landing pages.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from relay.protocol import Message
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsAppState:
+    """What is known of one tenant's WhatsApp link right now."""
+
+    state: str = "stopped"
+    phone: str | None = None
+    name: str | None = None
+    reason: str | None = None
+    qr: str | None = None
+    qr_expires_at: datetime | None = None
+    pairing_code: str | None = None
+    updated_at: datetime | None = None
+
+
+# --- bridge events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeConnected:
+    """A tenant's bridge completed the handshake."""
+
+    tenant: str
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeDisconnected:
+    """A tenant's bridge connection is gone."""
+
+    tenant: str
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsAppStateChanged:
+    """A tenant's WhatsApp state, QR or pairing code changed."""
+
+    tenant: str
+    state: WhatsAppState
+    previous: WhatsAppState
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """A `message` frame arrived from a tenant's bridge (not yet acked)."""
+
+    tenant: str
+    message: Message
+
+
+# --- tenant events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TenantCreated:
+    tenant: str
+
+
+@dataclass(frozen=True, slots=True)
+class TenantEnabled:
+    tenant: str
+
+
+@dataclass(frozen=True, slots=True)
+class TenantDisabled:
+    tenant: str
+
+
+@dataclass(frozen=True, slots=True)
+class TenantDeleted:
+    tenant: str
+
+
+@dataclass(frozen=True, slots=True)
+class TenantKeyChanged:
+    """The tenant's OpenAI key was replaced (clears a key alert, answers kept turns)."""
+
+    tenant: str
+
+
+# --- alerts to the operators --------------------------------------------------------
+
+
+class AlertKind(enum.StrEnum):
+    """What the operators are told about, once per change of state."""
+
+    CONNECTED = "connected"
+    LOGGED_OUT = "logged_out"
+    BANNED = "banned"
+    CRASH_LOOP = "crash_loop"
+    QR_TIMEOUT = "qr_timeout"
+    OPENAI_KEY_INVALID = "openai_key_invalid"
+    OPENAI_QUOTA = "openai_quota"
+    OPENAI_RECOVERED = "openai_recovered"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Something the operators must hear about."""
+
+    tenant: str
+    kind: AlertKind
+    detail: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,61 @@
+"""Numbered, idempotent migrations with a stored schema version.
+
+Indexes are declared beside each repository and created at every start; migrations
+are for changes to the data itself. A database written by newer code is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+log = logging.getLogger("relay.migrations")
+
+Migration = Callable[[AsyncDatabase], Awaitable[None]]
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer Puente than this one."""
+
+
+async def _v1_initial(db: AsyncDatabase) -> None:
+    """The first schema: collections are created by their indexes; nothing to convert."""
+
+
+async def _v2_tenant_defaults(db: AsyncDatabase) -> None:
+    """Tenants stored before `suspended` and `attention` existed get their defaults."""
+    await db["tenants"].update_many({"suspended": {"$exists": False}}, {"$set": {"suspended": False}})
+    await db["tenants"].update_many({"attention": {"$exists": False}}, {"$set": {"attention": None}})
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "initial schema", _v1_initial),
+    (2, "tenant defaults for suspended and attention", _v2_tenant_defaults),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+async def current_version(db: AsyncDatabase) -> int:
+    doc = await db["schema"].find_one({"_id": "schema"})
+    return int(doc["version"]) if doc else 0
+
+
+async def migrate(db: AsyncDatabase, migrations: list[tuple[int, str, Migration]] = MIGRATIONS) -> int:
+    """Bring the database to the newest version this code knows; return that version."""
+    version = await current_version(db)
+    newest = migrations[-1][0]
+    if version > newest:
+        raise SchemaTooNew(
+            f"the database is at schema version {version}, but this Puente knows only up to {newest}: "
+            "upgrade Puente or point it at another database"
+        )
+    for number, description, step in migrations:
+        if number <= version:
+            continue
+        log.info("migration %d: %s", number, description)
+        await step(db)
+        await db["schema"].update_one({"_id": "schema"}, {"$set": {"version": number}}, upsert=True)
+        version = number
+    return version

@@ -1,0 +1,139 @@
+"""The bridge protocol (shared/PROTOCOL.md, version 1) as typed frames.
+
+Raw JSON becomes one of these small objects at the edge; nothing past the bridge
+connection touches a raw dict.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 20 * 1024 * 1024
+
+WhatsAppStateName = Literal[
+    "starting", "waiting_qr", "pairing", "connected", "reconnecting", "logged_out", "banned", "stopped"
+]
+MessageKind = Literal["text", "audio", "image", "video", "document", "sticker", "location", "contact", "other"]
+
+
+class ProtocolError(Exception):
+    """A frame that breaks the protocol (the connection closes with 4400)."""
+
+
+class UnknownFrame(Exception):
+    """A well-formed frame of a type this version does not know (logged and ignored)."""
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Hello(_Frame):
+    """First frame of every connection."""
+
+    type: Literal["hello"]
+    protocol: int
+    tenant: str
+    bridge_version: str = ""
+
+
+class Status(_Frame):
+    """The WhatsApp connection changed."""
+
+    type: Literal["status"]
+    state: WhatsAppStateName
+    phone: str | None = None
+    name: str | None = None
+    reason: str | None = None
+    at: datetime
+
+
+class Qr(_Frame):
+    """A new QR payload to show."""
+
+    type: Literal["qr"]
+    qr: str = Field(min_length=1)
+    expires_at: datetime
+
+
+class PairingCode(_Frame):
+    """The code the user types on the phone."""
+
+    type: Literal["pairing_code"]
+    code: str = Field(min_length=1)
+    phone: str
+
+
+class Media(_Frame):
+    """Audio or image content carried inline."""
+
+    mime: str
+    data_base64: str
+    seconds: float | None = None
+
+
+class Message(_Frame):
+    """A WhatsApp message received or sent on the account."""
+
+    type: Literal["message"]
+    id: str = Field(min_length=1)
+    chat: str = Field(min_length=1)
+    sender: str = ""
+    sender_phone: str | None = None
+    from_me: bool = False
+    sent_by_bridge: bool = False
+    push_name: str | None = None
+    timestamp: int = 0
+    is_group: bool = False
+    kind: MessageKind = "other"
+    text: str | None = None
+    media: Media | None = None
+
+
+class Result(_Frame):
+    """The outcome of a relay command carrying `ref`."""
+
+    type: Literal["result"]
+    ref: str
+    ok: bool
+    message_id: str | None = None
+    error: str | None = None
+
+
+BridgeFrame = Hello | Status | Qr | PairingCode | Message | Result
+_KNOWN = {"hello", "status", "qr", "pairing_code", "message", "result"}
+_adapter: TypeAdapter[BridgeFrame] = TypeAdapter(
+    Annotated[BridgeFrame, Field(discriminator="type")]
+)
+
+
+def parse_frame(text: str | bytes) -> BridgeFrame:
+    """Turn one text frame from a bridge into a typed frame.
+
+    Raises ProtocolError for malformed JSON or fields, UnknownFrame for an unknown type.
+    """
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"malformed JSON: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        raise ProtocolError("a frame must be a JSON object with a string field 'type'")
+    if raw["type"] not in _KNOWN:
+        raise UnknownFrame(raw["type"][:40])
+    try:
+        return _adapter.validate_python(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"][1:]) or raw["type"]
+        raise ProtocolError(f"bad {raw['type']} frame: {where}: {error['msg']}") from None
+
+
+def encode(frame_type: str, **fields: Any) -> str:
+    """One relay-to-bridge frame as JSON text (fields that are None are left out)."""
+    body = {"type": frame_type, **{k: v for k, v in fields.items() if v is not None}}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,215 @@
+"""The tenant rules: every change to a tenant goes through here, audited.
+
+The admin bot and the landing pages call this service; the supervisor and the
+pipeline hear about changes through the events it publishes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from relay.clock import Clock
+from relay.events import (
+    TenantCreated,
+    TenantDeleted,
+    TenantDisabled,
+    TenantEnabled,
+    TenantKeyChanged,
+    WhatsAppState,
+)
+from tenants import validation
+from tenants.audit import AuditLog
+from tenants.errors import InvalidInput, TenantNotFound
+from tenants.model import DEFAULT_INSTRUCTIONS, Tenant, TenantSettings, whatsapp_doc
+from tenants.repository import TenantRepository
+from tenants.secrets import SecretBox, hash_token, mask_key, new_token, token_matches
+
+
+@dataclass(frozen=True, slots=True)
+class NewTenant:
+    """What the operator gives to create a tenant."""
+
+    slug: str
+    name: str
+    openai_key: str
+    email: str | None = None
+    instructions: str | None = None
+    model: str | None = None
+
+
+class TenantService:
+    """Creates, changes and deletes tenants; holds their secrets encrypted."""
+
+    def __init__(
+        self,
+        repo: TenantRepository,
+        audit: AuditLog,
+        box: SecretBox,
+        clock: Clock,
+        publish: Callable[[object], None],
+        default_model: str,
+    ) -> None:
+        self._repo = repo
+        self._audit = audit
+        self._box = box
+        self._clock = clock
+        self._publish = publish
+        self._default_model = default_model
+
+    # --- reading -------------------------------------------------------------------
+
+    async def get(self, slug: str) -> Tenant:
+        """The tenant with this slug, or TenantNotFound."""
+        tenant = await self._repo.get(slug.strip().lower()) if slug else None
+        if tenant is None:
+            raise TenantNotFound(slug)
+        return tenant
+
+    async def find(self, slug: str) -> Tenant | None:
+        return await self._repo.get(slug)
+
+    async def by_landing_token(self, token: str) -> Tenant | None:
+        return await self._repo.by_landing_token(token)
+
+    async def page(self, page: int, per_page: int = 10) -> tuple[list[Tenant], int]:
+        """One page of tenants (0-based) and the total count."""
+        return await self._repo.page(page * per_page, per_page), await self._repo.count()
+
+    async def all(self, *, enabled_only: bool = False) -> list[Tenant]:
+        return await self._repo.all(enabled_only=enabled_only)
+
+    def openai_key(self, tenant: Tenant) -> str:
+        """The tenant's OpenAI key in clear, for calling OpenAI only."""
+        return self._box.decrypt(tenant.openai_key_encrypted)
+
+    # --- creating and deleting -----------------------------------------------------
+
+    async def create(self, new: NewTenant, actor: str) -> Tenant:
+        """Validate and store a new tenant (enabled); publish TenantCreated."""
+        key = validation.openai_key(new.openai_key)
+        now = self._clock.now()
+        tenant = Tenant(
+            slug=validation.slug(new.slug),
+            name=validation.display_name(new.name),
+            email=validation.email(new.email) if new.email else None,
+            openai_key_encrypted=self._box.encrypt(key),
+            openai_key_hint=mask_key(key),
+            model=validation.model(new.model) if new.model else self._default_model,
+            instructions=validation.instructions(new.instructions) if new.instructions else DEFAULT_INSTRUCTIONS,
+            landing_token=new_token(),
+            created_at=now,
+            updated_at=now,
+        )
+        await self._repo.insert(tenant)
+        await self._audit.record(actor, "create", tenant.slug, name=tenant.name, model=tenant.model)
+        self._publish(TenantCreated(tenant.slug))
+        return tenant
+
+    async def delete(self, slug: str, actor: str) -> Tenant:
+        """Remove the tenant; its bridge, session and chats go with TenantDeleted."""
+        tenant = await self.get(slug)
+        await self._repo.delete(tenant.slug)
+        await self._audit.record(actor, "delete", tenant.slug)
+        self._publish(TenantDeleted(tenant.slug))
+        return tenant
+
+    # --- changing ------------------------------------------------------------------
+
+    async def set_enabled(self, slug: str, enabled: bool, actor: str) -> Tenant:
+        tenant = await self._change(slug, actor, "enable" if enabled else "disable", enabled=enabled)
+        self._publish(TenantEnabled(tenant.slug) if enabled else TenantDisabled(tenant.slug))
+        return tenant
+
+    async def set_email(self, slug: str, email: str | None, actor: str) -> Tenant:
+        address = validation.email(email) if email else None
+        return await self._change(slug, actor, "email", email=address)
+
+    async def set_model(self, slug: str, model: str, actor: str) -> Tenant:
+        return await self._change(slug, actor, "model", model=validation.model(model))
+
+    async def set_instructions(self, slug: str, text: str, actor: str) -> Tenant:
+        return await self._change(slug, actor, "instructions", instructions=validation.instructions(text))
+
+    async def set_description(self, slug: str, text: str, actor: str) -> Tenant:
+        return await self._change(slug, actor, "description", description=text.strip()[:300])
+
+    async def set_openai_key(self, slug: str, key: str, actor: str) -> Tenant:
+        key = validation.openai_key(key)
+        tenant = await self._change(
+            slug, actor, "key",
+            openai_key_encrypted=self._box.encrypt(key), openai_key_hint=mask_key(key), attention=None,
+        )
+        self._publish(TenantKeyChanged(tenant.slug))
+        return tenant
+
+    async def update_settings(self, slug: str, actor: str, **changes: Any) -> Tenant:
+        """Change some of the tenant's settings; unknown names or bad values are refused."""
+        tenant = await self.get(slug)
+        known = {f.name: f for f in dataclasses.fields(TenantSettings)}
+        for name, value in changes.items():
+            if name not in known:
+                raise InvalidInput("settings", f"unknown setting {name!r}")
+            _check_setting(name, value)
+        settings = dataclasses.replace(tenant.settings, **changes)
+        return await self._change(tenant.slug, actor, "settings", audit_detail=changes, settings=settings.to_doc())
+
+    async def rotate_landing_token(self, slug: str, actor: str) -> Tenant:
+        """A new private link; the old one stops working at once."""
+        return await self._change(slug, actor, "rotate_landing_token", landing_token=new_token())
+
+    async def issue_bridge_token(self, slug: str) -> str:
+        """A fresh bridge token for the next bridge start; only its hash is kept."""
+        token = new_token()
+        if await self._repo.update(slug, {"bridge_token_hash": hash_token(token)}) is None:
+            raise TenantNotFound(slug)
+        return token
+
+    async def verify_bridge_token(self, slug: str, token: str) -> Tenant | None:
+        """The tenant if `token` is its current bridge token (constant-time compare)."""
+        tenant = await self._repo.get(slug) if validation.SLUG_RE.fullmatch(slug or "") else None
+        ok = token_matches(token, tenant.bridge_token_hash if tenant else None)
+        return tenant if ok else None
+
+    # --- state written by the relay (not audited: not an admin action) -------------
+
+    async def save_whatsapp(self, slug: str, state: WhatsAppState) -> None:
+        await self._repo.update(slug, {"whatsapp": whatsapp_doc(state)})
+
+    async def set_suspended(self, slug: str, suspended: bool) -> Tenant | None:
+        return await self._repo.update(slug, {"suspended": suspended, "updated_at": self._clock.now()})
+
+    async def set_attention(self, slug: str, reason: str | None, last_error: str | None = None) -> bool:
+        """Mark or clear "needs attention"; True if that changed anything."""
+        tenant = await self._repo.get(slug)
+        if tenant is None or tenant.attention == reason:
+            return False
+        changes: dict[str, Any] = {"attention": reason}
+        if last_error is not None:
+            changes["last_error"] = last_error
+        await self._repo.update(slug, changes)
+        return True
+
+    async def _change(self, slug: str, actor: str, action: str, audit_detail: dict | None = None, **fields: Any) -> Tenant:
+        current = await self.get(slug)
+        tenant = await self._repo.update(current.slug, {**fields, "updated_at": self._clock.now()})
+        if tenant is None:
+            raise TenantNotFound(slug)
+        await self._audit.record(actor, action, tenant.slug, **(audit_detail or {}))
+        return tenant
+
+
+def _check_setting(name: str, value: Any) -> None:
+    default = getattr(TenantSettings(), name)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise InvalidInput(name, "must be on or off")
+    elif isinstance(default, float):
+        limits = {"debounce_seconds": (0, 60), "handoff_hours": (0.1, 720), "memory_hours": (1, 720)}
+        low, high = limits[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise InvalidInput(name, f"must be a number from {low:g} to {high:g}")
+    elif not isinstance(value, str) or not value.strip() or len(value) > 1000:
+        raise InvalidInput(name, "must be 1-1,000 characters of text")

@@ -1,0 +1,50 @@
+"""Shared fixtures: a store per back-end, a fake clock, the tenant service."""
+
+from __future__ import annotations
+
+import pytest
+
+from relay.bus import EventBus
+from relay.migrations import migrate
+from tenants.audit import AuditLog
+from tenants.repository import TenantRepository
+from tenants.secrets import SecretBox
+from tenants.service import TenantService
+from tests.support.clock import FakeClock
+from tests.support.stores import BACKENDS, drop_if_real, make_store
+
+TEST_SECRET_KEY = "x9YbqKkD5mJ8tWq2V3c7N1pL6rT0sA4eF8gH2jK5mN0="
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request, tmp_path):
+    store = make_store(request.param, tmp_path / "data")
+    await store.start()
+    await migrate(store.db)
+    yield store
+    await drop_if_real(store, request.param)
+    await store.stop()
+
+
+@pytest.fixture
+def published() -> list:
+    return []
+
+
+@pytest.fixture
+async def tenants(store, clock, published) -> TenantService:
+    repo = TenantRepository(store.db)
+    audit = AuditLog(store.db, clock)
+    await repo.ensure_indexes()
+    await audit.ensure_indexes()
+    return TenantService(repo, audit, SecretBox(TEST_SECRET_KEY), clock, published.append, "gpt-4.1-mini")
+
+
+@pytest.fixture
+def bus() -> EventBus:
+    return EventBus()

@@ -1,0 +1,41 @@
+"""The store over the real PyMongo driver: embedded engine, or real MongoDB if configured."""
+
+from __future__ import annotations
+
+import pytest
+
+from relay.migrations import SCHEMA_VERSION, SchemaTooNew, current_version, migrate
+from relay.store import Store
+
+
+async def test_embedded_store_keeps_data_across_restart(tmp_path):
+    store = Store(None, "puente", tmp_path / "data")
+    await store.start()
+    await store.db["things"].insert_one({"_id": "a", "n": 1})
+    await store.stop()
+
+    again = Store(None, "puente", tmp_path / "data")
+    await again.start()
+    try:
+        assert await again.db["things"].find_one({"_id": "a"}) == {"_id": "a", "n": 1}
+    finally:
+        await again.stop()
+    assert (tmp_path / "data" / "puente.sqlite3").exists()
+
+
+async def test_migrations_run_twice_are_harmless(store):
+    assert await current_version(store.db) == SCHEMA_VERSION
+    await store.db["tenants"].insert_one({"_id": "old", "name": "Old"})
+    assert await migrate(store.db) == SCHEMA_VERSION
+    await store.db["schema"].update_one({"_id": "schema"}, {"$set": {"version": 1}})
+    await migrate(store.db)
+    await migrate(store.db)
+    doc = await store.db["tenants"].find_one({"_id": "old"})
+    assert doc["suspended"] is False and doc["attention"] is None
+    assert await store.db["schema"].count_documents({}) == 1
+
+
+async def test_refuses_a_database_newer_than_the_code(store):
+    await store.db["schema"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION + 1}})
+    with pytest.raises(SchemaTooNew, match="upgrade Puente"):
+        await migrate(store.db)

@@ -1,0 +1,125 @@
+"""Tenant repository and service: CRUD, validation, secrets never stored or logged in clear."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from relay.events import TenantCreated, TenantDeleted, TenantDisabled, TenantKeyChanged
+from tenants.errors import InvalidInput, SlugTaken, TenantNotFound
+from tenants.service import NewTenant
+
+KEY = "sk-test-abcdefghijklmnopqrstuvwxyz1234"
+
+
+def new(slug="tienda-sol", **kw) -> NewTenant:
+    return NewTenant(slug=slug, name=kw.pop("name", "Tienda Sol"), openai_key=kw.pop("openai_key", KEY), **kw)
+
+
+async def test_create_read_update_delete(tenants, published):
+    created = await tenants.create(new(email="dueno@tienda.cl"), actor="admin:1")
+    assert created.openai_key_hint == "sk-…1234"
+    assert created.model == "gpt-4.1-mini" and created.enabled
+    assert len(created.landing_token) >= 22  # >= 128 random bits, URL-safe
+    assert published == [TenantCreated("tienda-sol")]
+
+    got = await tenants.get("tienda-sol")
+    assert got.name == "Tienda Sol" and got.email == "dueno@tienda.cl"
+    assert tenants.openai_key(got) == KEY
+
+    await tenants.set_model("tienda-sol", "gpt-4.1", actor="admin:1")
+    await tenants.set_enabled("tienda-sol", False, actor="admin:1")
+    changed = await tenants.update_settings("tienda-sol", "admin:1", groups_enabled=True, debounce_seconds=0)
+    assert changed.model == "gpt-4.1" and not changed.enabled
+    assert changed.settings.groups_enabled and changed.settings.debounce_seconds == 0
+    assert TenantDisabled("tienda-sol") in published
+
+    await tenants.delete("tienda-sol", actor="admin:1")
+    assert published[-1] == TenantDeleted("tienda-sol")
+    with pytest.raises(TenantNotFound):
+        await tenants.get("tienda-sol")
+
+
+async def test_duplicate_slug_is_a_clear_error(tenants):
+    await tenants.create(new(), actor="admin:1")
+    with pytest.raises(SlugTaken, match="already taken"):
+        await tenants.create(new(name="Otra"), actor="admin:1")
+    assert (await tenants.get("tienda-sol")).name == "Tienda Sol"
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"slug": "A"}, "slug"),
+        ({"slug": "../etc"}, "slug"),
+        ({"slug": "x" * 33}, "slug"),
+        ({"email": "not-an-email"}, "email"),
+        ({"openai_key": "hello"}, "openai_key"),
+        ({"name": "   "}, "name"),
+    ],
+)
+async def test_bad_input_changes_nothing(tenants, kw, field):
+    slug = kw.pop("slug", "tienda-sol")
+    with pytest.raises(InvalidInput) as caught:
+        await tenants.create(new(slug=slug, **kw), actor="admin:1")
+    assert caught.value.field == field
+    assert (await tenants.page(0))[1] == 0
+
+
+async def test_bad_settings_are_refused(tenants):
+    await tenants.create(new(), actor="admin:1")
+    with pytest.raises(InvalidInput):
+        await tenants.update_settings("tienda-sol", "admin:1", debounce_seconds=-1)
+    with pytest.raises(InvalidInput):
+        await tenants.update_settings("tienda-sol", "admin:1", nonsense=True)
+    assert (await tenants.get("tienda-sol")).settings.debounce_seconds == 2.0
+
+
+async def test_key_is_encrypted_at_rest_and_never_logged(tenants, store, caplog, published):
+    caplog.set_level(logging.DEBUG)
+    await tenants.create(new(), actor="admin:1")
+    await tenants.set_openai_key("tienda-sol", KEY.replace("1234", "9999"), actor="admin:1")
+    assert published[-1] == TenantKeyChanged("tienda-sol")
+    for name in await store.db.list_collection_names():
+        async for doc in store.db[name].find({}):
+            assert "sk-test-abcdefghij" not in repr(doc)
+    assert "sk-test-abcdefghij" not in caplog.text
+
+
+async def test_bridge_token_is_stored_only_as_hash(tenants, store):
+    await tenants.create(new(), actor="admin:1")
+    token = await tenants.issue_bridge_token("tienda-sol")
+    doc = await store.db["tenants"].find_one({"_id": "tienda-sol"})
+    assert token not in repr(doc)
+    assert (await tenants.verify_bridge_token("tienda-sol", token)).slug == "tienda-sol"
+    assert await tenants.verify_bridge_token("tienda-sol", token + "x") is None
+    newer = await tenants.issue_bridge_token("tienda-sol")
+    assert await tenants.verify_bridge_token("tienda-sol", token) is None
+    assert await tenants.verify_bridge_token("tienda-sol", newer) is not None
+
+
+async def test_rotating_the_landing_token_invalidates_the_old_one(tenants):
+    created = await tenants.create(new(), actor="admin:1")
+    rotated = await tenants.rotate_landing_token("tienda-sol", actor="admin:1")
+    assert rotated.landing_token != created.landing_token
+    assert await tenants.by_landing_token(created.landing_token) is None
+    assert (await tenants.by_landing_token(rotated.landing_token)).slug == "tienda-sol"
+
+
+async def test_every_admin_action_is_audited_without_secrets(tenants, store):
+    await tenants.create(new(), actor="admin:7")
+    await tenants.set_openai_key("tienda-sol", KEY, actor="admin:7")
+    await tenants.set_email("tienda-sol", "a@b.cl", actor="admin:7")
+    entries = await tenants._audit.for_tenant("tienda-sol")
+    assert [e.action for e in entries] == ["email", "key", "create"]
+    assert all(e.actor == "admin:7" for e in entries)
+    assert "sk-" not in repr([e.detail for e in entries])
+
+
+async def test_paging_lists_tenants_in_slug_order(tenants):
+    for i in range(12):
+        await tenants.create(new(slug=f"t{i:02d}"), actor="admin:1")
+    first, total = await tenants.page(0)
+    second, _ = await tenants.page(1)
+    assert total == 12 and len(first) == 10 and [t.slug for t in second] == ["t10", "t11"]
