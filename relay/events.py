@@ -86,6 +86,13 @@ class TenantDeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class TenantUpdated:
+    """Any stored field of the tenant changed (settings, model, instructions, suspension...)."""
+
+    tenant: str
+
+
+@dataclass(frozen=True, slots=True)
 class TenantKeyChanged:
     """The tenant's OpenAI key was replaced (clears a key alert, answers kept turns)."""
 

@@ -18,6 +18,7 @@ from relay.events import (
     TenantDisabled,
     TenantEnabled,
     TenantKeyChanged,
+    TenantUpdated,
     WhatsAppState,
 )
 from tenants import validation
@@ -179,7 +180,10 @@ class TenantService:
         await self._repo.update(slug, {"whatsapp": whatsapp_doc(state)})
 
     async def set_suspended(self, slug: str, suspended: bool) -> Tenant | None:
-        return await self._repo.update(slug, {"suspended": suspended, "updated_at": self._clock.now()})
+        """The owner's `suspender bot` / `activar bot`."""
+        tenant = await self._repo.update(slug, {"suspended": suspended, "updated_at": self._clock.now()})
+        self._publish(TenantUpdated(slug))
+        return tenant
 
     async def set_attention(self, slug: str, reason: str | None, last_error: str | None = None) -> bool:
         """Mark or clear "needs attention"; True if that changed anything."""
@@ -190,6 +194,7 @@ class TenantService:
         if last_error is not None:
             changes["last_error"] = last_error
         await self._repo.update(slug, changes)
+        self._publish(TenantUpdated(slug))
         return True
 
     async def _change(self, slug: str, actor: str, action: str, audit_detail: dict | None = None, **fields: Any) -> Tenant:
@@ -198,6 +203,7 @@ class TenantService:
         if tenant is None:
             raise TenantNotFound(slug)
         await self._audit.record(actor, action, tenant.slug, **(audit_detail or {}))
+        self._publish(TenantUpdated(tenant.slug))
         return tenant
 
 
