@@ -1,0 +1,218 @@
+"""The `chats` collection: one document per (tenant, WhatsApp chat).
+
+A chat holds what must survive a restart: its OpenAI conversation, its pause (kind and
+time) and when the customer, the owner and the bot last spoke in it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from relay.clock import utc
+
+
+class PauseKind(enum.StrEnum):
+    """Why the bot is not answering a chat."""
+
+    MANUAL = "manual"  # the owner typed `pausar` in it
+    ALL = "all"  # the owner typed `pausar todo`
+    HANDOFF = "handoff"  # the owner wrote in it; resumes after handoff_hours of owner silence
+
+
+def chat_key(tenant: str, chat: str) -> str:
+    """The document id of a chat."""
+    return f"{tenant}|{chat}"
+
+
+def _when(value: Any) -> datetime | None:
+    return utc(value) if isinstance(value, datetime) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """One customer conversation of one tenant, as stored."""
+
+    tenant: str
+    chat: str
+    name: str | None = None
+    phone: str | None = None
+    conversation_id: str | None = None
+    pause_kind: PauseKind | None = None
+    paused_at: datetime | None = None
+    last_customer_at: datetime | None = None
+    last_owner_at: datetime | None = None
+    last_bot_at: datetime | None = None
+    last_activity_at: datetime | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.pause_kind is not None
+
+    def handoff_expired(self, now: datetime, hours: float) -> bool:
+        """A handoff pause whose owner has been silent for `hours`."""
+        if self.pause_kind is not PauseKind.HANDOFF:
+            return False
+        since = self.last_owner_at or self.paused_at
+        return since is None or since + timedelta(hours=hours) <= now
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Chat:
+        kind = doc.get("pause_kind")
+        return cls(
+            tenant=doc["tenant"],
+            chat=doc["chat"],
+            name=doc.get("name"),
+            phone=doc.get("phone"),
+            conversation_id=doc.get("conversation_id"),
+            pause_kind=PauseKind(kind) if kind else None,
+            paused_at=_when(doc.get("paused_at")),
+            last_customer_at=_when(doc.get("last_customer_at")),
+            last_owner_at=_when(doc.get("last_owner_at")),
+            last_bot_at=_when(doc.get("last_bot_at")),
+            last_activity_at=_when(doc.get("last_activity_at")),
+        )
+
+
+class ChatRepository:
+    """Stores chats; every write is one upsert or one conditional update."""
+
+    COLLECTION = "chats"
+    INDEXES = [
+        IndexModel([("tenant", ASCENDING), ("chat", ASCENDING)], unique=True, name="tenant_chat_unique"),
+        IndexModel([("tenant", ASCENDING), ("pause_kind", ASCENDING)], name="tenant_pause"),
+        IndexModel([("tenant", ASCENDING), ("last_activity_at", ASCENDING)], name="tenant_activity"),
+    ]
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._col = db[self.COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        await self._col.create_indexes(self.INDEXES)
+
+    async def get(self, tenant: str, chat: str) -> Chat | None:
+        doc = await self._col.find_one({"_id": chat_key(tenant, chat)})
+        return Chat.from_doc(doc) if doc else None
+
+    async def touch_customer(self, tenant: str, chat: str, now: datetime, name: str | None, phone: str | None) -> Chat:
+        """Record customer activity (creating the chat); return the chat as it is now."""
+        changes: dict[str, Any] = {"last_customer_at": now, "last_activity_at": now}
+        if name:
+            changes["name"] = name
+        if phone:
+            changes["phone"] = phone
+        return await self._upsert(tenant, chat, changes)
+
+    async def touch_owner(self, tenant: str, chat: str, now: datetime, handoff: bool) -> Chat:
+        """Record the owner writing in a chat; start a handoff pause if it is not paused."""
+        chat_doc = await self._upsert(tenant, chat, {"last_owner_at": now, "last_activity_at": now})
+        if handoff and chat_doc.pause_kind is None:
+            doc = await self._col.find_one_and_update(
+                {"_id": chat_key(tenant, chat), "pause_kind": None},
+                {"$set": {"pause_kind": PauseKind.HANDOFF.value, "paused_at": now}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc:
+                return Chat.from_doc(doc)
+        return chat_doc
+
+    async def touch_bot(self, tenant: str, chat: str, now: datetime) -> None:
+        await self._col.update_one(
+            {"_id": chat_key(tenant, chat)}, {"$set": {"last_bot_at": now, "last_activity_at": now}}
+        )
+
+    async def set_conversation(self, tenant: str, chat: str, conversation_id: str) -> str:
+        """Store the chat's conversation unless one is already there; return the one kept."""
+        doc = await self._col.find_one_and_update(
+            {"_id": chat_key(tenant, chat), "conversation_id": None},
+            {"$set": {"conversation_id": conversation_id}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            doc = await self._col.find_one({"_id": chat_key(tenant, chat)})
+        return (doc or {}).get("conversation_id") or conversation_id
+
+    async def forget_conversation(self, tenant: str, chat: str, conversation_id: str) -> None:
+        """Clear the conversation id if it is still this one (the next turn starts anew)."""
+        await self._col.update_one(
+            {"_id": chat_key(tenant, chat), "conversation_id": conversation_id},
+            {"$set": {"conversation_id": None}},
+        )
+
+    async def pause(self, tenant: str, chat: str, kind: PauseKind, now: datetime) -> None:
+        await self._upsert(tenant, chat, {"pause_kind": kind.value, "paused_at": now})
+
+    async def resume(self, tenant: str, chat: str) -> bool:
+        """Clear the chat's pause; True if it was paused."""
+        result = await self._col.update_one(
+            {"_id": chat_key(tenant, chat), "pause_kind": {"$ne": None}},
+            {"$set": {"pause_kind": None, "paused_at": None}},
+        )
+        return result.modified_count == 1
+
+    async def pause_all(self, tenant: str, now: datetime) -> int:
+        """Pause every chat not paused by hand (handoffs become `all`, so they do not expire)."""
+        result = await self._col.update_many(
+            {"tenant": tenant, "pause_kind": {"$ne": PauseKind.MANUAL.value}},
+            {"$set": {"pause_kind": PauseKind.ALL.value, "paused_at": now}},
+        )
+        return result.modified_count
+
+    async def resume_all(self, tenant: str) -> int:
+        result = await self._col.update_many(
+            {"tenant": tenant, "pause_kind": {"$ne": None}}, {"$set": {"pause_kind": None, "paused_at": None}}
+        )
+        return result.modified_count
+
+    async def paused(self, tenant: str, limit: int = 50) -> list[Chat]:
+        cursor = self._col.find({"tenant": tenant, "pause_kind": {"$ne": None}}).sort("paused_at", ASCENDING)
+        return [Chat.from_doc(doc) async for doc in cursor.limit(limit)]
+
+    async def count(self, tenant: str, *, paused: bool = False) -> int:
+        query: dict[str, Any] = {"tenant": tenant}
+        if paused:
+            query["pause_kind"] = {"$ne": None}
+        return await self._col.count_documents(query)
+
+    async def idle_conversations(self, tenant: str, before: datetime) -> list[Chat]:
+        """Chats holding a conversation with no activity since `before`."""
+        cursor = self._col.find(
+            {"tenant": tenant, "conversation_id": {"$ne": None}, "last_activity_at": {"$lt": before}}
+        )
+        return [Chat.from_doc(doc) async for doc in cursor]
+
+    async def expired_handoffs(self, tenant: str, owner_silent_since: datetime) -> int:
+        """Resume handoff pauses whose owner has been silent since `owner_silent_since`."""
+        result = await self._col.update_many(
+            {"tenant": tenant, "pause_kind": PauseKind.HANDOFF.value, "last_owner_at": {"$lt": owner_silent_since}},
+            {"$set": {"pause_kind": None, "paused_at": None}},
+        )
+        return result.modified_count
+
+    async def claim_once_per_hour(self, tenant: str, chat: str, field: str, now: datetime) -> bool:
+        """True (and remember `now`) unless `field` was claimed within the last hour."""
+        result = await self._col.update_one(
+            {"_id": chat_key(tenant, chat), "$or": [{field: None}, {field: {"$lte": now - timedelta(hours=1)}}]},
+            {"$set": {field: now}},
+        )
+        return result.modified_count == 1
+
+    async def delete_tenant(self, tenant: str) -> int:
+        return (await self._col.delete_many({"tenant": tenant})).deleted_count
+
+    async def _upsert(self, tenant: str, chat: str, changes: dict[str, Any]) -> Chat:
+        defaults = {"tenant": tenant, "chat": chat, "conversation_id": None, "pause_kind": None}
+        for name in changes:
+            defaults.pop(name, None)
+        doc = await self._col.find_one_and_update(
+            {"_id": chat_key(tenant, chat)},
+            {"$set": changes, "$setOnInsert": defaults},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return Chat.from_doc(doc)

@@ -1,0 +1,117 @@
+"""The daily cleanup: forget idle conversations, end expired handoffs, prune old records.
+
+Runs at start-up and then every 24 hours (APScheduler). Every step is per chat and
+idempotent, so an interrupted run is finished by the next one, and one tenant's failure
+(a bad key, say) never stops the others. `run()` can be called directly with any clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import openai
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from pymongo.asynchronous.database import AsyncDatabase
+
+from relay.assistant import OpenAIClients
+from relay.chats import ChatRepository
+from relay.clock import Clock
+from relay.message_log import MessageLog
+from relay.stats import OpenAIErrorLog
+from tenants.model import Tenant
+from tenants.service import TenantService
+
+log = logging.getLogger("relay.cleanup")
+
+DEDUPE_DAYS = 7
+
+
+@dataclass
+class CleanupCounts:
+    """What one run did."""
+
+    conversations_forgotten: int = 0
+    handoffs_ended: int = 0
+    records_removed: int = 0
+    texts_removed: int = 0
+    failures: int = 0
+    failed_tenants: list[str] = field(default_factory=list)
+
+
+class Cleanup:
+    """The cleanup job; start() schedules it, run() does one pass."""
+
+    def __init__(
+        self, db: AsyncDatabase, tenants: TenantService, clients: OpenAIClients, clock: Clock,
+        *, interval_hours: float = 24.0,
+    ) -> None:
+        self._chats = ChatRepository(db)
+        self._messages = MessageLog(db)
+        self._errors = OpenAIErrorLog(db)
+        self._tenants = tenants
+        self._clients = clients
+        self._clock = clock
+        self._interval_hours = interval_hours
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def start(self) -> None:
+        """Run now (in the background) and then every `interval_hours`."""
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        # The scheduler runs on real time; the job itself reads the injected clock.
+        self._scheduler.add_job(
+            self.run, "interval", hours=self._interval_hours, next_run_time=datetime.now(UTC),
+            id="cleanup", max_instances=1, coalesce=True, misfire_grace_time=3600,
+        )
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def run(self) -> CleanupCounts:
+        """One full pass over every tenant; never raises for one tenant's trouble."""
+        counts = CleanupCounts()
+        now = self._clock.now()
+        for tenant in await self._tenants.all():
+            try:
+                await self._tenant(tenant, counts)
+            except Exception as exc:
+                counts.failed_tenants.append(tenant.slug)
+                log.warning("cleanup of tenant %s stopped: %s", tenant.slug, type(exc).__name__)
+        counts.records_removed = await self._messages.forget_old(now, DEDUPE_DAYS)
+        counts.texts_removed = await self._messages.strip_settled_content()
+        await self._errors.forget_old(now)
+        log.info(
+            "cleanup: %d conversation(s) forgotten, %d handoff(s) ended, %d old record(s) and %d text(s) "
+            "removed, %d failure(s)", counts.conversations_forgotten, counts.handoffs_ended,
+            counts.records_removed, counts.texts_removed, counts.failures,
+        )
+        return counts
+
+    async def _tenant(self, tenant: Tenant, counts: CleanupCounts) -> None:
+        now = self._clock.now()
+        settings = tenant.settings
+        counts.handoffs_ended += await self._chats.expired_handoffs(
+            tenant.slug, now - timedelta(hours=settings.handoff_hours)
+        )
+        idle = await self._chats.idle_conversations(tenant.slug, now - timedelta(hours=settings.memory_hours))
+        if not idle:
+            return
+        client = self._clients.get(tenant.slug, self._tenants.openai_key(tenant))
+        for chat in idle:
+            try:
+                await client.conversations.delete(chat.conversation_id)
+            except openai.NotFoundError:
+                pass  # already gone: that is what we wanted
+            except openai.AuthenticationError:
+                raise  # the key is bad: every other chat of this tenant would fail the same way
+            except openai.OpenAIError as exc:
+                counts.failures += 1
+                log.info("tenant %s: deleting a conversation failed (%s); next run retries",
+                         tenant.slug, type(exc).__name__)
+                continue
+            await self._chats.forget_conversation(tenant.slug, chat.chat, chat.conversation_id)
+            counts.conversations_forgotten += 1

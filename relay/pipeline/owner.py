@@ -1,0 +1,138 @@
+"""What the owner types on their own phone: commands, or taking over a chat (handoff).
+
+Confirmations and reports go to the owner's own chat ("Message yourself"), never to a
+customer; a command typed in a customer chat is then deleted for everyone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from relay.bridges.errors import BridgeError
+from relay.chats import Chat, ChatRepository, PauseKind
+from relay.clock import Clock
+from relay.pipeline.bridge_port import BridgeCommands, StateSource
+from relay.pipeline.commands import Command, parse_command
+from relay.pipeline.replies import ReplySender
+from relay.pipeline.tenant_cache import TenantCache
+from relay.protocol import Message
+from tenants.model import Tenant
+from tenants.service import TenantService
+
+log = logging.getLogger("relay.pipeline.owner")
+
+ONLY_IN_CUSTOMER_CHAT = (
+    "Este comando se usa dentro del chat de un cliente: escribe «pausar» o «reactivar» en ese chat."
+)
+_PAUSE_LABELS = {PauseKind.MANUAL: "pausado por ti", PauseKind.ALL: "pausa general", PauseKind.HANDOFF: "lo atiendes tú"}
+
+
+def owner_jid(phone: str | None) -> str | None:
+    return f"{phone}@s.whatsapp.net" if phone else None
+
+
+def is_self_chat(phone: str | None, message: Message) -> bool:
+    """The owner's own chat: their number's JID, or a chat whose author is the chat itself."""
+    if phone and message.chat == owner_jid(phone):
+        return True
+    return message.from_me and bool(message.sender) and message.chat == message.sender
+
+
+def describe(chat: Chat) -> str:
+    """How a chat is named to the owner: name and phone when known."""
+    phone = chat.phone or chat.chat.split("@")[0]
+    return f"{chat.name} (+{phone})" if chat.name else f"+{phone}"
+
+
+class OwnerDesk:
+    """Applies owner commands and handoffs for one message written from the owner's phone."""
+
+    def __init__(
+        self, *, chats: ChatRepository, tenants: TenantService, cache: TenantCache, sender: ReplySender,
+        bridges: BridgeCommands, states: StateSource | None, clock: Clock,
+    ) -> None:
+        self._chats = chats
+        self._tenants = tenants
+        self._cache = cache
+        self._sender = sender
+        self._bridges = bridges
+        self._states = states
+        self._clock = clock
+
+    def owner_phone(self, tenant: Tenant) -> str | None:
+        """The account's own number (digits), from the live state or the stored one."""
+        live = self._states.get(tenant.slug).phone if self._states is not None else None
+        return live or tenant.whatsapp.phone
+
+    async def handle(self, tenant: Tenant, message: Message) -> None:
+        """One message the owner wrote (from_me, not sent by the bridge)."""
+        phone = self.owner_phone(tenant)
+        self_chat = is_self_chat(phone, message)
+        command = parse_command(message.text) if message.kind == "text" else None
+        if command is None:
+            if not self_chat:
+                await self._chats.touch_owner(
+                    tenant.slug, message.chat, self._clock.now(), handoff=tenant.settings.handoff_enabled
+                )
+            return
+        reply_to = owner_jid(phone) or (message.chat if self_chat else None)
+        text = await self._apply(tenant, command, None if self_chat else message.chat)
+        log.info("tenant %s: owner command %s", tenant.slug, command.value)
+        if reply_to is None:
+            log.warning("tenant %s: the owner's number is unknown; confirmation not sent", tenant.slug)
+        else:
+            await self._sender.notice(tenant.slug, reply_to, text)
+        if not self_chat and tenant.settings.delete_owner_commands:
+            try:
+                await self._bridges.delete(tenant.slug, message.chat, message.id)
+            except BridgeError as exc:
+                log.info("tenant %s: could not delete the command message: %s", tenant.slug, exc)
+
+    async def _apply(self, tenant: Tenant, command: Command, chat: str | None) -> str:
+        if command.chat_level and chat is None:
+            return ONLY_IN_CUSTOMER_CHAT
+        now = self._clock.now()
+        slug = tenant.slug
+        match command:
+            case Command.PAUSE:
+                await self._chats.pause(slug, chat, PauseKind.MANUAL, now)
+                who = describe(await self._chats.get(slug, chat))
+                return f"⏸️ Bot pausado en el chat con {who}. Escribe «reactivar» en ese chat para que vuelva a responder."
+            case Command.RESUME:
+                await self._chats.resume(slug, chat)
+                who = describe(await self._chats.get(slug, chat) or Chat(slug, chat))
+                return f"▶️ Bot reactivado en el chat con {who}."
+            case Command.PAUSE_ALL:
+                count = await self._chats.pause_all(slug, now)
+                return (f"⏸️ Bot pausado en todos los chats existentes ({count}). Los chats nuevos sí se responden. "
+                        "Escribe «activar todo» para reactivarlos.")
+            case Command.RESUME_ALL:
+                count = await self._chats.resume_all(slug)
+                return f"▶️ Bot reactivado en todos los chats ({count})."
+            case Command.SUSPEND | Command.ACTIVATE:
+                return await self._suspend(tenant, command is Command.SUSPEND)
+            case Command.STATUS:
+                return await self._status(tenant, chat)
+        raise AssertionError(command)
+
+    async def _suspend(self, tenant: Tenant, suspended: bool) -> str:
+        updated = await self._tenants.set_suspended(tenant.slug, suspended)
+        if updated is not None:
+            self._cache.put(updated)
+        if suspended:
+            return "⛔ Bot suspendido: no responde a nadie, tampoco a chats nuevos. Escribe «activar bot» para activarlo."
+        return "✅ Bot activo otra vez. Los chats pausados siguen pausados."
+
+    async def _status(self, tenant: Tenant, chat: str | None) -> str:
+        fresh = await self._cache.get(tenant.slug) or tenant
+        lines = ["🤖 Bot suspendido (no responde a nadie)." if fresh.suspended else "🤖 Bot activo."]
+        paused = await self._chats.paused(tenant.slug)
+        if paused:
+            lines.append(f"Chats pausados ({len(paused)}):")
+            lines.extend(f"• {describe(c)} — {_PAUSE_LABELS[c.pause_kind]}" for c in paused)
+        else:
+            lines.append("No hay chats pausados.")
+        if chat is not None:
+            here = await self._chats.get(tenant.slug, chat)
+            lines.append("Este chat: pausado." if here and here.paused else "Este chat: el bot responde.")
+        return "\n".join(lines)

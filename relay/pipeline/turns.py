@@ -1,0 +1,169 @@
+"""One turn of one chat: what the customer said, through OpenAI, back to WhatsApp."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable
+
+import openai
+
+from relay.assistant import Assistant, AssistantError, ConversationGone, OpenAIClients, TurnInput
+from relay.assistant.responder import safety_identifier
+from relay.bridges.errors import BridgeError
+from relay.chats import Chat, ChatRepository
+from relay.clock import Clock
+from relay.message_log import MessageLog, MessageStatus
+from relay.metrics import Metrics
+from relay.outbox import turn_ref
+from relay.pipeline.bridge_port import BridgeCommands
+from relay.pipeline.health import KeyHealth
+from relay.pipeline.lanes import Incoming, Outcome
+from relay.pipeline.replies import ReplySender
+from relay.pipeline.splitting import split_reply
+from relay.pipeline.tenant_cache import TenantCache
+from tenants.model import Tenant
+from tenants.service import TenantService
+
+log = logging.getLogger("relay.pipeline.turns")
+
+
+class NothingToAnswer(Exception):
+    """The turn holds no text or image (an empty transcription, say)."""
+
+
+class TurnRunner:
+    """Answers a turn (ChatLanes calls `run`); decides answered, held, failed or kept."""
+
+    def __init__(
+        self, *, cache: TenantCache, tenants: TenantService, chats: ChatRepository, messages: MessageLog,
+        clients: OpenAIClients, assistant: Assistant, health: KeyHealth, sender: ReplySender,
+        bridges: BridgeCommands, clock: Clock, metrics: Metrics, on_recovered: Callable[[str], None],
+    ) -> None:
+        self._cache = cache
+        self._tenants = tenants
+        self._chats = chats
+        self._messages = messages
+        self._clients = clients
+        self._assistant = assistant
+        self._health = health
+        self._sender = sender
+        self._bridges = bridges
+        self._clock = clock
+        self._metrics = metrics
+        self._on_recovered = on_recovered
+
+    async def run(self, slug: str, chat_id: str, items: list[Incoming]) -> Outcome:
+        """Error boundary of one turn: an unexpected failure marks its messages failed."""
+        try:
+            return await self._run(slug, chat_id, items)
+        except Exception:
+            await self._messages.settle(slug, [i.id for i in items], MessageStatus.FAILED, self._clock.now())
+            raise
+
+    async def _run(self, slug: str, chat_id: str, items: list[Incoming]) -> Outcome:
+        ids = [item.id for item in items]
+        tenant = await self._cache.get(slug)
+        if tenant is None:
+            await self._messages.settle(slug, ids, MessageStatus.IGNORED, self._clock.now())
+            return Outcome.DONE
+        chat = await self._chats.get(slug, chat_id)
+        if tenant.suspended or await self._still_paused(tenant, chat):
+            await self._messages.settle(slug, ids, MessageStatus.HELD, self._clock.now())
+            return Outcome.DONE
+        client = self._clients.get(slug, self._tenants.openai_key(tenant))
+        await self._quietly(self._bridges.read(slug, chat_id, ids))
+        await self._quietly(self._bridges.typing(slug, chat_id, True))
+        try:
+            answer = await self._answer(tenant, chat_id, chat, client, items)
+        except NothingToAnswer:
+            await self._quietly(self._bridges.typing(slug, chat_id, False))
+            await self._messages.settle(slug, ids, MessageStatus.IGNORED, self._clock.now())
+            return Outcome.DONE
+        except AssistantError as error:
+            await self._quietly(self._bridges.typing(slug, chat_id, False))
+            return await self._failed(tenant, chat_id, ids, error)
+        await self._quietly(self._bridges.typing(slug, chat_id, False))
+        if await self._health.succeeded(tenant):
+            self._on_recovered(slug)
+        await self._deliver(slug, chat_id, ids, answer)
+        return Outcome.DONE
+
+    async def _still_paused(self, tenant: Tenant, chat: Chat | None) -> bool:
+        if chat is None or not chat.paused:
+            return False
+        if chat.handoff_expired(self._clock.now(), tenant.settings.handoff_hours):
+            await self._chats.resume(tenant.slug, chat.chat)
+            return False
+        return True
+
+    async def _answer(
+        self, tenant: Tenant, chat_id: str, chat: Chat | None, client: openai.AsyncOpenAI, items: list[Incoming]
+    ) -> str:
+        turn = await self._turn_input(client, items)
+        if not turn.text and not turn.images:
+            raise NothingToAnswer()
+        conversation = chat.conversation_id if chat else None
+        for attempt in range(2):
+            if conversation is None:
+                conversation = await self._assistant.start_conversation(client)
+                conversation = await self._chats.set_conversation(tenant.slug, chat_id, conversation)
+            started = time.perf_counter()
+            try:
+                answer = await self._assistant.reply(
+                    client, model=tenant.model, instructions=tenant.instructions, conversation=conversation,
+                    safety_id=safety_identifier(tenant.slug, chat_id), turn=turn,
+                )
+            except ConversationGone:
+                if attempt:
+                    raise
+                await self._chats.forget_conversation(tenant.slug, chat_id, conversation)
+                conversation = None
+                continue
+            self._metrics.openai_latency.observe(time.perf_counter() - started)
+            return answer
+        raise AssertionError("unreachable")
+
+    async def _turn_input(self, client: openai.AsyncOpenAI, items: list[Incoming]) -> TurnInput:
+        lines: list[str] = []
+        images: list[tuple[str, bytes]] = []
+        for item in items:
+            if item.kind == "audio" and item.media_base64:
+                lines.append(await self._assistant.transcribe(client, base64.b64decode(item.media_base64)))
+                continue
+            if item.kind == "image" and item.media_base64:
+                images.append((item.media_mime or "image/jpeg", base64.b64decode(item.media_base64)))
+            if item.text and item.text.strip():
+                lines.append(item.text.strip())
+        return TurnInput(text="\n".join(line for line in lines if line), images=images)
+
+    async def _deliver(self, slug: str, chat_id: str, ids: list[str], answer: str) -> None:
+        now = self._clock.now()
+        parts = [(turn_ref(slug, ids, n), text) for n, text in enumerate(split_reply(answer))]
+        # Outbox first, then the turn counts as answered, then the send: a crash at any
+        # point leaves either the outbox entry or a pending turn whose refs are the same.
+        queued = await self._sender.enqueue(slug, chat_id, parts)
+        await self._messages.settle(slug, ids, MessageStatus.ANSWERED, now)
+        if queued:
+            await self._sender.deliver(queued)
+            await self._chats.touch_bot(slug, chat_id, now)
+
+    async def _failed(self, tenant: Tenant, chat_id: str, ids: list[str], error: AssistantError) -> Outcome:
+        keep = await self._health.failed(tenant, error)
+        now = self._clock.now()
+        if await self._chats.claim_once_per_hour(tenant.slug, chat_id, "fallback_at", now):
+            await self._sender.notice(tenant.slug, chat_id, tenant.settings.fallback_text)
+        if keep:
+            log.info("tenant %s: turn of %d message(s) kept until OpenAI works again", tenant.slug, len(ids))
+            return Outcome.KEEP
+        await self._messages.settle(tenant.slug, ids, MessageStatus.FAILED, now)
+        return Outcome.DONE
+
+    @staticmethod
+    async def _quietly(command) -> None:
+        """Typing and read receipts are niceties: a missing bridge must not fail the turn."""
+        try:
+            await command
+        except BridgeError:
+            pass

@@ -1,0 +1,98 @@
+"""Counts for the admin bot and the landing page: chats, messages, OpenAI errors.
+
+Days are UTC days, as the message log stores them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from relay.chats import ChatRepository
+from relay.clock import Clock
+from relay.message_log import MessageLog, day_of
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSummary:
+    """One tenant at a glance."""
+
+    chats: int
+    paused_chats: int
+    messages_today: int
+    answered_today: int
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Every tenant together."""
+
+    messages_today: int
+    messages_7d: int
+    openai_errors_7d: int
+
+
+def _last_days(now: datetime, days: int) -> list[str]:
+    return [day_of(now - timedelta(days=n)) for n in range(days)]
+
+
+class OpenAIErrorLog:
+    """The `openai_errors` collection: one counter per tenant and day."""
+
+    COLLECTION = "openai_errors"
+    INDEXES = [IndexModel([("day", ASCENDING)], name="day")]
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._col = db[self.COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        await self._col.create_indexes(self.INDEXES)
+
+    async def record(self, tenant: str, kind: str, now: datetime) -> None:
+        day = day_of(now)
+        await self._col.update_one(
+            {"_id": f"{tenant}|{day}"},
+            {"$inc": {"count": 1, f"kinds.{kind}": 1}, "$setOnInsert": {"tenant": tenant, "day": day}},
+            upsert=True,
+        )
+
+    async def count(self, days: list[str]) -> int:
+        total = 0
+        async for doc in self._col.find({"day": {"$in": days}}):
+            total += int(doc.get("count", 0))
+        return total
+
+    async def forget_old(self, now: datetime, days: int = 30) -> int:
+        result = await self._col.delete_many({"day": {"$lt": day_of(now - timedelta(days=days))}})
+        return result.deleted_count
+
+
+class Stats:
+    """Read-only counts over the pipeline's collections."""
+
+    def __init__(self, db: AsyncDatabase, clock: Clock) -> None:
+        self._chats = ChatRepository(db)
+        self._messages = MessageLog(db)
+        self._errors = OpenAIErrorLog(db)
+        self._clock = clock
+
+    async def tenant_summary(self, slug: str) -> TenantSummary:
+        today = day_of(self._clock.now())
+        return TenantSummary(
+            chats=await self._chats.count(slug),
+            paused_chats=await self._chats.count(slug, paused=True),
+            messages_today=await self._messages.count({"tenant": slug, "day": today, "inbound": True}),
+            answered_today=await self._messages.count({"tenant": slug, "answered_day": today}),
+        )
+
+    async def totals(self) -> Totals:
+        now = self._clock.now()
+        week = _last_days(now, 7)
+        return Totals(
+            messages_today=await self._messages.count({"day": day_of(now), "inbound": True}),
+            messages_7d=await self._messages.count({"day": {"$in": week}, "inbound": True}),
+            openai_errors_7d=await self._errors.count(week),
+        )
