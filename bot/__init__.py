@@ -1,0 +1,1 @@
+"""The operators' Telegram admin bot (python-telegram-bot, driven by hand by AdminBot)."""

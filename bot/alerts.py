@@ -1,0 +1,56 @@
+"""Alerts to every admin, once per change of state, with a button to the tenant's card."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup
+
+from bot import callbacks as cb
+from bot.delivery import with_retry
+from bot.i18n import t
+from bot.qr_delivery import QrDelivery
+from bot.replies import esc
+from relay.events import Alert, AlertKind
+
+log = logging.getLogger("bot.alerts")
+
+
+class AlertSender:
+    """Bus handler for relay.events.Alert: one message per admin, retried until it arrives."""
+
+    def __init__(self, admin_ids: tuple[int, ...], tenants, qr: QrDelivery, languages: dict[int, str]) -> None:
+        self._admins = admin_ids
+        self._tenants = tenants
+        self._qr = qr
+        self._languages = languages
+        self._bot: Bot | None = None
+
+    def bind(self, bot: Bot) -> None:
+        """The Telegram bot to send with."""
+        self._bot = bot
+
+    async def on_alert(self, alert: Alert) -> None:
+        """Send `alert` to every admin (in parallel, each with its own retries)."""
+        if self._bot is None:
+            log.error("alert %s for %s before the bot started; dropped", alert.kind, alert.tenant)
+            return
+        tenant = await self._tenants.find(alert.tenant)
+        name = tenant.name if tenant else alert.tenant
+        # Admins watching the QR message see the timeout there already.
+        skip = set(self._qr.watching(alert.tenant)) if alert.kind == AlertKind.QR_TIMEOUT else set()
+        log.info("alert %s for tenant %s", alert.kind, alert.tenant)
+        await asyncio.gather(*(self._send(admin, alert, name, tenant is not None)
+                               for admin in self._admins if admin not in skip))
+
+    async def _send(self, admin: int, alert: Alert, name: str, exists: bool) -> None:
+        lang = self._languages.get(admin, "es")
+        phone = alert.detail.get("phone")
+        text = t(lang, f"alert.{alert.kind.value}", name=f"<b>{esc(name)}</b>", slug=esc(alert.tenant),
+                 phone=f" (+{esc(phone)})" if phone else "")
+        markup = InlineKeyboardMarkup([[cb.button(t(lang, "btn.card", name=name[:40]), cb.CARD, alert.tenant)]]) \
+            if exists else None
+        bot = self._bot
+        await with_retry(lambda: bot.send_message(admin, text, reply_markup=markup),
+                         f"alert {alert.kind.value} for {alert.tenant} to admin {admin}")

@@ -1,0 +1,240 @@
+"""What the admin bot says, in Spanish (default) and English.
+
+Texts are HTML (the bot's parse mode). Placeholders filled with tenant-provided values
+must be escaped by the caller (bot.replies.esc); usage forms are escaped here.
+"""
+
+from __future__ import annotations
+
+import html
+
+LANGUAGES = ("es", "en")
+
+# key -> (es, en)
+TEXTS: dict[str, tuple[str, str]] = {
+    # --- access and basics ---------------------------------------------------------
+    "refused": ("Este bot es privado.", "This bot is private."),
+    "help": (
+        "🤖 <b>Puente</b> — administra los bots de WhatsApp de tus clientes.\n\n{commands}",
+        "🤖 <b>Puente</b> — runs your clients' WhatsApp bots.\n\n{commands}",
+    ),
+    "unknown_command": ("No conozco ese comando. Mira /help.", "I don't know that command. See /help."),
+    "stray_text": ("No estoy esperando nada. Mira /help.", "I'm not waiting for anything. See /help."),
+    "cancelled": ("Cancelado.", "Cancelled."),
+    "nothing_to_cancel": ("No hay nada que cancelar.", "There is nothing to cancel."),
+    "timed_out": ("Pasaron 10 minutos sin respuesta; lo dejé.", "Ten minutes without an answer; I stopped."),
+    "error": ("Algo falló de mi lado; ya quedó registrado. Intenta de nuevo.",
+              "Something failed on my side; it is logged. Please try again."),
+    "usage": ("Forma correcta: <code>{usage}</code>", "Correct form: <code>{usage}</code>"),
+    "not_found": ("No hay un cliente «{slug}». Mira /tenants.", "There is no tenant “{slug}”. See /tenants."),
+    "missing_slug": ("Falta el cliente.", "The tenant is missing."),
+    "expired_button": ("Ese botón ya no sirve.", "That button has expired."),
+    # --- validation ----------------------------------------------------------------
+    "invalid.slug": ("El identificador tiene 2-32 letras minúsculas, números o guiones, como tienda-sol.",
+                     "A slug is 2-32 lowercase letters, digits or hyphens, like tienda-sol."),
+    "invalid.email": ("Un e-mail se ve así: nombre@empresa.cl.", "An e-mail address looks like nombre@empresa.cl."),
+    "invalid.phone": ("El teléfono lleva código de país y 8-15 dígitos, como +56912345678.",
+                      "A phone number has its country code and 8-15 digits, like +56912345678."),
+    "invalid.openai_key": ("Una clave de OpenAI empieza con sk- y no tiene espacios.",
+                           "An OpenAI API key starts with sk- and has no spaces."),
+    "invalid.model": ("Un modelo se escribe como gpt-4.1-mini.", "A model name looks like gpt-4.1-mini."),
+    "invalid.name": ("El nombre tiene 1-80 caracteres.", "A name is 1-80 characters of text."),
+    "invalid.instructions": ("Las instrucciones tienen 1-20.000 caracteres.",
+                             "Instructions are 1-20,000 characters of text."),
+    "slug_taken": ("Ya existe un cliente «{slug}». Elige otro.", "A tenant “{slug}” already exists. Pick another."),
+    # --- listing, card, stats ------------------------------------------------------
+    "no_tenants": ("Aún no hay clientes. Crea uno con /newtenant.", "No tenants yet. Create one with /newtenant."),
+    "tenants_page": ("<b>Clientes</b> ({total}) — página {page}/{pages}", "<b>Tenants</b> ({total}) — page {page}/{pages}"),
+    "card": (
+        "{emoji} <b>{name}</b> (<code>{slug}</code>)\n"
+        "Estado: {status}\nTeléfono: {phone}\nModelo: {model}\nE-mail: {email}\nClave: {key}\n"
+        "Enlace: {link}\nChats: {chats} (en pausa: {paused})\nMensajes hoy: {today}\nÚltimo error: {error}",
+        "{emoji} <b>{name}</b> (<code>{slug}</code>)\n"
+        "Status: {status}\nPhone: {phone}\nModel: {model}\nE-mail: {email}\nKey: {key}\n"
+        "Link: {link}\nChats: {chats} (paused: {paused})\nMessages today: {today}\nLast error: {error}",
+    ),
+    "none": ("—", "—"),
+    "stats": (
+        "📊 <b>Resumen</b>\nClientes: {total}\n{by_status}\n\nMensajes hoy: {today}\n"
+        "Mensajes últimos 7 días: {week}\nErrores de OpenAI (7 días): {errors}",
+        "📊 <b>Summary</b>\nTenants: {total}\n{by_status}\n\nMessages today: {today}\n"
+        "Messages last 7 days: {week}\nOpenAI errors (7 days): {errors}",
+    ),
+    "status.disabled": ("desactivado", "disabled"),
+    "status.banned": ("bloqueado por WhatsApp", "banned by WhatsApp"),
+    "status.attention": ("necesita atención", "needs attention"),
+    "status.connected": ("conectado", "connected"),
+    "status.waiting": ("esperando vinculación", "waiting to be linked"),
+    "status.connecting": ("conectando", "connecting"),
+    "status.logged_out": ("desvinculado", "logged out"),
+    "status.stopped": ("detenido", "stopped"),
+    # --- buttons -------------------------------------------------------------------
+    "btn.enable": ("▶️ Activar", "▶️ Enable"),
+    "btn.disable": ("⏸ Desactivar", "⏸ Disable"),
+    "btn.qr": ("📷 QR", "📷 QR"),
+    "btn.pair": ("🔢 Código", "🔢 Pairing code"),
+    "btn.logout": ("🔌 Desvincular", "🔌 Log out"),
+    "btn.invite": ("✉️ Invitación", "✉️ Send invite"),
+    "btn.rotate": ("🔄 Nuevo enlace", "🔄 Rotate link"),
+    "btn.delete": ("🗑 Eliminar", "🗑 Delete"),
+    "btn.card": ("Ver {name}", "Open {name}"),
+    "btn.confirm": ("✅ Confirmar", "✅ Confirm"),
+    "btn.cancel": ("✖️ Cancelar", "✖️ Cancel"),
+    "btn.prev": ("◀️", "◀️"),
+    "btn.next": ("▶️", "▶️"),
+    "btn.new_qr": ("📷 Pedir otro QR", "📷 Get a new QR"),
+    "btn.keep_key": ("Guardar la clave igual", "Keep the key anyway"),
+    # --- tenant actions ------------------------------------------------------------
+    "enabled": ("▶️ {name} activado; su bot está arrancando.", "▶️ {name} enabled; its bridge is starting."),
+    "disabled": ("⏸ {name} desactivado; su bot se detuvo.", "⏸ {name} disabled; its bridge is stopping."),
+    "confirm_logout": ("¿Desvincular WhatsApp de {name}? Habrá que escanear un QR de nuevo.",
+                       "Log {name} out of WhatsApp? A new QR scan will be needed."),
+    "confirm_delete": ("¿Eliminar a {name} con sus chats y su sesión? No se puede deshacer.",
+                       "Delete {name} with its chats and session? This cannot be undone."),
+    "confirm_rotate": ("¿Crear un enlace nuevo para {name}? El actual deja de funcionar.",
+                       "Make a new link for {name}? The current one stops working."),
+    "logged_out": ("🔌 {name} desvinculado.", "🔌 {name} logged out."),
+    "deleted": ("🗑 {name} eliminado.", "🗑 {name} deleted."),
+    "rotated": ("🔄 Nuevo enlace de {name}: {link}", "🔄 New link for {name}: {link}"),
+    "email_set": ("✉️ E-mail de {name}: {email}", "✉️ {name}'s e-mail: {email}"),
+    "model_set": ("🧠 Modelo de {name}: {model}", "🧠 {name}'s model: {model}"),
+    "invite_sent": ("✉️ Invitación enviada a {email}.", "✉️ Invite sent to {email}."),
+    "invite_failed": ("⚠️ No pude enviar la invitación: {error}", "⚠️ The invite could not be sent: {error}"),
+    "invite_no_email": ("{name} no tiene e-mail. Agrégalo con <code>/email {slug} nombre@empresa.cl</code>.",
+                        "{name} has no e-mail. Add one with <code>/email {slug} name@company.com</code>."),
+    "invite_no_smtp": ("El envío de e-mails no está configurado (SMTP_HOST); no envié invitación.",
+                       "E-mail is not configured (SMTP_HOST); no invite was sent."),
+    "bridge_failed": ("⚠️ El puente de WhatsApp no respondió: {error}", "⚠️ The WhatsApp bridge did not answer: {error}"),
+    "pair_code": ("🔢 Código para {name}: <code>{code}</code>\nEn el teléfono +{phone}: WhatsApp → Dispositivos vinculados → "
+                  "Vincular con número de teléfono.",
+                  "🔢 Code for {name}: <code>{code}</code>\nOn the phone +{phone}: WhatsApp → Linked devices → "
+                  "Link with phone number."),
+    "ask_phone": ("Envía el teléfono de WhatsApp de {name}, con código de país (+56912345678), o /cancel.",
+                  "Send {name}'s WhatsApp phone number with country code (+56912345678), or /cancel."),
+    # --- QR ------------------------------------------------------------------------
+    "qr_asking": ("⏳ Pidiendo un QR para {name}; aparecerá aquí.", "⏳ Asking for a QR for {name}; it will appear here."),
+    "qr_caption": ("📷 {name}: escanea con WhatsApp → Dispositivos vinculados. Vence a las {expires} UTC.",
+                   "📷 {name}: scan with WhatsApp → Linked devices. Expires at {expires} UTC."),
+    "qr_connected": ("✅ {name} conectado como +{phone}", "✅ {name} connected as +{phone}"),
+    "qr_timeout": ("⌛ {name}: WhatsApp dejó de emitir códigos QR. Pide otro cuando estés listo.",
+                   "⌛ {name}: WhatsApp stopped issuing QR codes. Ask for a new one when ready."),
+    "already_connected": ("✅ {name} ya está conectado como +{phone}.", "✅ {name} is already connected as +{phone}."),
+    # --- alerts --------------------------------------------------------------------
+    "alert.connected": ("✅ {name} se conectó a WhatsApp{phone}.", "✅ {name} connected to WhatsApp{phone}."),
+    "alert.logged_out": ("🔌 {name} fue desvinculado desde el teléfono. Hace falta un QR nuevo.",
+                         "🔌 {name} was logged out from the phone. A new QR is needed."),
+    "alert.banned": ("⛔ WhatsApp bloqueó el número de {name}.", "⛔ WhatsApp banned {name}'s number."),
+    "alert.crash_loop": ("💥 El puente de {name} se cae una y otra vez.", "💥 {name}'s bridge keeps crashing."),
+    "alert.qr_timeout": ("⌛ {name} no escaneó el QR a tiempo; el puente dejó de pedirlo.",
+                         "⌛ {name} did not scan the QR in time; the bridge stopped asking."),
+    "alert.openai_key_invalid": ("🔑 La clave de OpenAI de {name} no es válida. Cámbiala con /key {slug}.",
+                                 "🔑 {name}'s OpenAI key is not valid. Replace it with /key {slug}."),
+    "alert.openai_quota": ("💳 La cuenta de OpenAI de {name} se quedó sin saldo.",
+                           "💳 {name}'s OpenAI account is out of quota."),
+    "alert.openai_recovered": ("👌 OpenAI vuelve a responder para {name}.", "👌 OpenAI answers again for {name}."),
+    # --- flows ---------------------------------------------------------------------
+    "nt.ask_name": ("Nuevo cliente. ¿Cómo se llama el negocio? (/cancel para salir)",
+                    "New tenant. What is the business called? (/cancel to leave)"),
+    "nt.ask_slug": ("Identificador para {name}: toca la sugerencia o escribe otro.",
+                    "Slug for {name}: tap the suggestion or type another."),
+    "nt.ask_email": ("E-mail del cliente para la invitación, o /skip.", "The client's e-mail for the invite, or /skip."),
+    "nt.ask_key": ("Clave de OpenAI del cliente (borraré tu mensaje apenas lo lea).",
+                   "The client's OpenAI API key (I delete your message as soon as I read it)."),
+    "nt.ask_instructions": ("Instrucciones para el bot, o /skip para usar las de siempre.",
+                            "Instructions for the bot, or /skip for the default ones."),
+    "nt.summary": ("Revisa:\nNombre: {name}\nIdentificador: <code>{slug}</code>\nE-mail: {email}\nClave: {key}\n"
+                   "Instrucciones: {instructions}",
+                   "Check:\nName: {name}\nSlug: <code>{slug}</code>\nE-mail: {email}\nKey: {key}\n"
+                   "Instructions: {instructions}"),
+    "nt.default_instructions": ("las de siempre", "the default ones"),
+    "nt.created": ("🎉 {name} creado. Enlace para el cliente:\n{link}\nEl QR llegará aquí en cuanto el puente lo emita.",
+                   "🎉 {name} created. The client's link:\n{link}\nThe QR arrives here as soon as the bridge issues it."),
+    "key.deleted_note": ("🔒 Borré el mensaje con la clave.", "🔒 I deleted the message with the key."),
+    "key.checking": ("Revisando la clave {key}…", "Checking the key {key}…"),
+    "key.invalid": ("❌ Esta clave no es válida (OpenAI la rechazó). Envía otra o /cancel.",
+                    "❌ This key is not valid (OpenAI refused it). Send another or /cancel."),
+    "key.invalid_final": ("❌ Esta clave no es válida (OpenAI la rechazó). No guardé nada.",
+                          "❌ This key is not valid (OpenAI refused it). Nothing was stored."),
+    "key.unreachable": ("⚠️ No pude comunicarme con OpenAI para probar la clave {key}. ¿La guardo igual?",
+                        "⚠️ I could not reach OpenAI to test the key {key}. Keep it anyway?"),
+    "key.ask": ("Envía la nueva clave de OpenAI de {name} (ahora: {key}). Borraré tu mensaje.",
+                "Send {name}'s new OpenAI key (now: {key}). I will delete your message."),
+    "key.saved": ("🔑 Clave de {name} guardada: {key}", "🔑 {name}'s key saved: {key}"),
+    "prompt.current": ("Instrucciones actuales de {name}:\n<pre>{text}</pre>\nEnvía las nuevas, o /cancel.",
+                       "{name}'s current instructions:\n<pre>{text}</pre>\nSend the new ones, or /cancel."),
+    "prompt.saved": ("📝 Instrucciones de {name} guardadas.", "📝 {name}'s instructions saved."),
+    "settings.title": ("⚙️ Ajustes de {name}", "⚙️ {name}'s settings"),
+    "settings.ask": ("Nuevo valor para «{label}» (ahora: {value}), o /cancel.",
+                     "New value for “{label}” (now: {value}), or /cancel."),
+    "settings.bad_number": ("Debe ser un número entre {low} y {high}.", "It must be a number from {low} to {high}."),
+    "settings.bad_text": ("Debe ser un texto de 1 a 1.000 caracteres.", "It must be 1-1,000 characters of text."),
+    "settings.saved": ("⚙️ Guardado.", "⚙️ Saved."),
+    "set.groups_enabled": ("Grupos", "Groups"),
+    "set.handoff_enabled": ("Traspaso a humano", "Human handoff"),
+    "set.delete_owner_commands": ("Borrar comandos del dueño", "Delete owner commands"),
+    "set.debounce_seconds": ("Espera (s)", "Debounce (s)"),
+    "set.handoff_hours": ("Pausa tras traspaso (h)", "Handoff pause (h)"),
+    "set.memory_hours": ("Memoria (h)", "Memory (h)"),
+    "set.fallback_text": ("Texto de emergencia", "Fallback text"),
+}
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "start": ("Qué hace este bot", "What this bot does"),
+    "help": ("Comandos", "Commands"),
+    "newtenant": ("Crear un cliente", "Create a tenant"),
+    "tenants": ("Lista de clientes", "List the tenants"),
+    "tenant": ("Ficha de un cliente", "A tenant's card"),
+    "enable": ("Activar un cliente", "Enable a tenant"),
+    "disable": ("Desactivar un cliente", "Disable a tenant"),
+    "qr": ("QR para vincular WhatsApp", "QR to link WhatsApp"),
+    "pair": ("Vincular con código", "Link with a pairing code"),
+    "logout": ("Desvincular WhatsApp", "Log WhatsApp out"),
+    "delete": ("Eliminar un cliente", "Delete a tenant"),
+    "email": ("Cambiar el e-mail", "Change the e-mail"),
+    "invite": ("Reenviar la invitación", "(Re)send the invite"),
+    "prompt": ("Cambiar las instrucciones", "Change the instructions"),
+    "model": ("Cambiar el modelo", "Change the model"),
+    "key": ("Cambiar la clave de OpenAI", "Replace the OpenAI key"),
+    "settings": ("Ajustes del cliente", "The tenant's settings"),
+    "stats": ("Resumen general", "Totals"),
+    "cancel": ("Salir del paso a paso", "Leave a multi-step flow"),
+}
+
+USAGE: dict[str, str] = {
+    "newtenant": "/newtenant  or  /newtenant <slug> <email or -> <openai-key>",
+    "tenant": "/tenant <slug>",
+    "enable": "/enable <slug>",
+    "disable": "/disable <slug>",
+    "qr": "/qr <slug>",
+    "pair": "/pair <slug> <phone, like +56912345678>",
+    "logout": "/logout <slug>",
+    "delete": "/delete <slug>",
+    "email": "/email <slug> <address>",
+    "invite": "/invite <slug>",
+    "prompt": "/prompt <slug>",
+    "model": "/model <slug> <model, like gpt-4.1-mini>",
+    "key": "/key <slug>",
+    "settings": "/settings <slug>",
+}
+
+
+def language(code: str | None) -> str:
+    """The bot's language for a Telegram language_code: English for en*, else Spanish."""
+    return "en" if code and code.lower().startswith("en") else "es"
+
+
+def t(lang: str, key: str, /, **values: object) -> str:
+    """The text `key` in `lang`, with `values` filled in (already escaped by the caller)."""
+    es, en = TEXTS[key]
+    text = en if lang == "en" else es
+    return text.format(**values) if values else text
+
+
+def usage(lang: str, command: str) -> str:
+    """"Correct form: /command <args>" with the form escaped for HTML."""
+    return t(lang, "usage", usage=html.escape(USAGE[command]))
+
+
+def command_list(lang: str) -> list[tuple[str, str]]:
+    """(command, description) pairs for /help and set_my_commands."""
+    return [(name, en if lang == "en" else es) for name, (es, en) in COMMANDS.items()]

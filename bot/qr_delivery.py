@@ -1,0 +1,154 @@
+"""QR codes as photos: one message per admin and tenant, its image replaced on each new QR.
+
+Admins who ask for a QR (/qr, the card's button, a new tenant) become watchers of that
+tenant. Every new QR the bridge issues replaces the image in the same message; when the
+phone links the message says so; when the bridge stops issuing QRs it offers a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto
+from telegram.constants import ParseMode
+
+from bot import callbacks as cb
+from bot.delivery import with_retry
+from bot.i18n import t
+from bot.qr_image import qr_png
+from bot.replies import esc
+from relay.clock import Clock
+from relay.events import WhatsAppState, WhatsAppStateChanged
+
+log = logging.getLogger("bot.qr")
+
+
+@dataclass
+class Watcher:
+    """One admin chat waiting for a tenant's QR; `message_id` once the photo was sent."""
+
+    chat_id: int
+    lang: str
+    message_id: int | None = None
+
+
+class QrDelivery:
+    """Sends and replaces QR photos for the admins watching a tenant."""
+
+    def __init__(self, tenants, states, clock: Clock) -> None:
+        self._tenants = tenants
+        self._states = states
+        self._clock = clock
+        self._bot: Bot | None = None
+        self._watchers: dict[str, dict[int, Watcher]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def bind(self, bot: Bot) -> None:
+        """The Telegram bot to send with (known once PTB is built)."""
+        self._bot = bot
+
+    def watching(self, slug: str) -> list[int]:
+        """The chats that will see this tenant's next QR."""
+        return list(self._watchers.get(slug, {}))
+
+    def forget(self, slug: str, chat_id: int | None = None) -> None:
+        """Stop updating one chat's QR message (or every chat's) for this tenant."""
+        if chat_id is None:
+            self._watchers.pop(slug, None)
+        else:
+            self._watchers.get(slug, {}).pop(chat_id, None)
+
+    async def watch(self, slug: str, chat_id: int, lang: str) -> bool:
+        """Make `chat_id` a watcher; show the current QR at once if there is a fresh one.
+
+        Returns whether a photo is already showing in that chat.
+        """
+        watchers = self._watchers.setdefault(slug, {})
+        watcher = watchers.get(chat_id)
+        if watcher is None:
+            watcher = watchers[chat_id] = Watcher(chat_id, lang)
+        watcher.lang = lang
+        state = self._states.get(slug)
+        if state.qr and not self._expired(state):
+            async with self._lock(slug):
+                await self._show_qr(slug, watcher, state)
+        return watcher.message_id is not None
+
+    async def on_state(self, event: WhatsAppStateChanged) -> None:
+        """Bus handler: a new QR, a link, or the end of QRs for a tenant."""
+        slug, state = event.tenant, event.state
+        if not self._watchers.get(slug):
+            return
+        async with self._lock(slug):
+            watchers = list(self._watchers.get(slug, {}).values())
+            if state.state == "connected":
+                self._watchers.pop(slug, None)
+                for watcher in watchers:
+                    await self._show_connected(slug, watcher, state)
+            elif state.state == "stopped" and state.reason == "qr_timeout":
+                for watcher in watchers:
+                    await self._show_timeout(slug, watcher)
+            elif state.qr and state.qr != event.previous.qr:
+                for watcher in watchers:
+                    await self._show_qr(slug, watcher, state)
+
+    # --- rendering -------------------------------------------------------------------
+
+    async def _show_qr(self, slug: str, watcher: Watcher, state: WhatsAppState) -> None:
+        name = await self._name(slug)
+        expires = state.qr_expires_at.strftime("%H:%M:%S") if state.qr_expires_at else "?"
+        caption = t(watcher.lang, "qr_caption", name=esc(name), expires=expires)
+        png = qr_png(state.qr or "")
+        bot = self._require_bot()
+        if watcher.message_id is not None:
+            edited = await with_retry(lambda: bot.edit_message_media(
+                InputMediaPhoto(png, caption=caption, parse_mode=ParseMode.HTML),
+                chat_id=watcher.chat_id, message_id=watcher.message_id), f"QR edit for {slug}")
+            if edited is not None:
+                return
+        sent = await with_retry(lambda: bot.send_photo(watcher.chat_id, png, caption=caption),
+                                f"QR photo for {slug}")
+        watcher.message_id = sent.message_id if sent else None
+
+    async def _show_connected(self, slug: str, watcher: Watcher, state: WhatsAppState) -> None:
+        text = t(watcher.lang, "qr_connected", name=esc(await self._name(slug)), phone=esc(state.phone or "?"))
+        bot = self._require_bot()
+        if watcher.message_id is not None:
+            done = await with_retry(lambda: bot.edit_message_caption(
+                chat_id=watcher.chat_id, message_id=watcher.message_id, caption=text, reply_markup=None),
+                f"QR connected caption for {slug}")
+            if done is not None:
+                return
+        await with_retry(lambda: bot.send_message(watcher.chat_id, text), f"connected note for {slug}")
+
+    async def _show_timeout(self, slug: str, watcher: Watcher) -> None:
+        text = t(watcher.lang, "qr_timeout", name=esc(await self._name(slug)))
+        markup = InlineKeyboardMarkup([[cb.button(t(watcher.lang, "btn.new_qr"), cb.QR, slug)]])
+        bot = self._require_bot()
+        if watcher.message_id is not None:
+            done = await with_retry(lambda: bot.edit_message_caption(
+                chat_id=watcher.chat_id, message_id=watcher.message_id, caption=text, reply_markup=markup),
+                f"QR timeout caption for {slug}")
+            if done is not None:
+                return
+        await with_retry(lambda: bot.send_message(watcher.chat_id, text, reply_markup=markup),
+                         f"QR timeout note for {slug}")
+
+    # --- small parts -----------------------------------------------------------------
+
+    def _expired(self, state: WhatsAppState) -> bool:
+        return state.qr_expires_at is not None and state.qr_expires_at <= self._clock.now()
+
+    async def _name(self, slug: str) -> str:
+        tenant = await self._tenants.find(slug)
+        return tenant.name if tenant else slug
+
+    def _lock(self, slug: str) -> asyncio.Lock:
+        return self._locks.setdefault(slug, asyncio.Lock())
+
+    def _require_bot(self) -> Bot:
+        if self._bot is None:
+            raise RuntimeError("QrDelivery used before AdminBot.start()")
+        return self._bot

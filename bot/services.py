@@ -1,0 +1,76 @@
+"""What the bot's handlers call: the services it was given, reachable from any handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from relay.clock import Clock
+from relay.events import WhatsAppState
+from relay.settings import Settings
+from tenants.key_check import KeyCheck
+from tenants.model import Tenant
+from tenants.service import TenantService
+
+if TYPE_CHECKING:
+    from telegram.ext import ContextTypes
+
+    from bot.qr_delivery import QrDelivery
+
+KeyChecker = Callable[[str], Awaitable[KeyCheck]]
+
+
+class Login(Protocol):
+    """relay.bridges.login.WhatsAppLogin, as the bot uses it."""
+
+    async def request_qr(self, slug: str) -> None: ...
+
+    async def pairing_code(self, slug: str, phone: str) -> str: ...
+
+    async def logout(self, slug: str) -> None: ...
+
+
+class States(Protocol):
+    """relay.bridges.states.WhatsAppStates, as the bot uses it."""
+
+    def get(self, slug: str) -> WhatsAppState: ...
+
+
+class StatsSource(Protocol):
+    """relay.stats.Stats, as the bot uses it."""
+
+    async def tenant_summary(self, slug: str) -> Any: ...
+
+    async def totals(self) -> Any: ...
+
+
+class Mailer(Protocol):
+    """tenants.invites.InviteMailer, as the bot uses it."""
+
+    async def send_invite(self, tenant: Tenant) -> None: ...
+
+
+@dataclass
+class BotServices:
+    """Everything a handler may call; one per AdminBot, kept in application.bot_data."""
+
+    settings: Settings
+    tenants: TenantService
+    login: Login
+    states: States
+    stats: StatsSource
+    mailer: Mailer | None
+    check_key: KeyChecker
+    clock: Clock
+    qr: QrDelivery
+    languages: dict[int, str] = field(default_factory=dict)  # admin id -> last language seen
+
+    def landing_link(self, tenant: Tenant) -> str:
+        """The tenant's private landing page."""
+        return f"{self.settings.public_url}/c/{tenant.landing_token}"
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
+    """The services of the bot that received this update."""
+    return context.bot_data["services"]

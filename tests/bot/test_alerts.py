@@ -1,0 +1,60 @@
+"""Alerts reach every admin once, with a card button, through Telegram's 429s and 500s."""
+
+from __future__ import annotations
+
+from relay.events import Alert, AlertKind
+from tests.support.bot import ADMIN, OTHER_ADMIN
+
+
+def texts(rig, admin):
+    return [m.body for m in rig.telegram.messages_in(admin)]
+
+
+async def test_each_alert_reaches_every_admin_once_with_a_card_button(rig):
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    await rig.say("/help", lang="en")  # ADMIN writes in English from now on
+    for kind in (AlertKind.BANNED, AlertKind.CRASH_LOOP, AlertKind.OPENAI_KEY_INVALID,
+                 AlertKind.OPENAI_QUOTA, AlertKind.OPENAI_RECOVERED, AlertKind.LOGGED_OUT):
+        rig.relay.bus.publish(Alert("tienda-sol", kind))
+    await rig.wait_for(lambda m: "logged out from the phone" in m.body, user=ADMIN)
+    await rig.wait_for(lambda m: "desvinculado desde el teléfono" in m.body, user=OTHER_ADMIN)
+    await rig.relay.bus.drain()
+    mine = texts(rig, ADMIN)[1:]
+    theirs = texts(rig, OTHER_ADMIN)
+    assert len(mine) == 6 and len(theirs) == 6
+    assert "banned" in mine[0] and "keeps crashing" in mine[1] and "/key tienda-sol" in mine[2]
+    assert "bloqueó" in theirs[0] and "sin saldo" in theirs[3] and "vuelve a responder" in theirs[4]
+    alert = rig.telegram.messages_in(OTHER_ADMIN)[0]
+    card = await rig.tap(alert, "Ver Tienda Sol", user=OTHER_ADMIN)
+    assert "<code>tienda-sol</code>" in card.body
+
+
+async def test_bridge_connection_alert_is_sent_once_per_change(rig):
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    bridge = await rig.connect_bridge("tienda-sol", state="connected")
+    await rig.wait_for(lambda m: "se conectó" in m.body, user=OTHER_ADMIN)
+    await bridge.reconnect()  # the same status again: no news
+    await bridge.send_status("logged_out")
+    await rig.wait_for(lambda m: "desvinculado" in m.body, user=ADMIN)
+    await rig.relay.bus.drain()
+    for admin in (ADMIN, OTHER_ADMIN):
+        assert [("conectó" in b, "desvinculado" in b) for b in texts(rig, admin)] == [(True, False), (False, True)]
+
+
+async def test_alerts_survive_telegram_429_and_500(rig):
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    rig.telegram.fail_next("sendMessage", 1, status=429, retry_after=1)
+    rig.telegram.fail_next("sendMessage", 2, status=500)
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.BANNED))
+    await rig.wait_for(lambda m: "bloqueó" in m.body, user=ADMIN, timeout=15)
+    await rig.wait_for(lambda m: "bloqueó" in m.body, user=OTHER_ADMIN, timeout=15)
+    await rig.relay.bus.drain()
+    assert len(texts(rig, ADMIN)) == 1 and len(texts(rig, OTHER_ADMIN)) == 1
+    assert [c.status for c in rig.telegram.calls("sendMessage")].count(200) == 2
+
+
+async def test_a_command_reply_survives_telegram_429(rig):
+    rig.telegram.fail_next("sendMessage", 1, status=429, retry_after=1)
+    reply = await rig.say("/help")
+    assert "/newtenant" in reply.body
+    assert [c.status for c in rig.telegram.calls("sendMessage")] == [429, 200]
