@@ -8,15 +8,28 @@ import signal
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.admin_bot import AdminBot
+from relay.bridges.endpoint import BridgeEndpoint
+from relay.bridges.login import WhatsAppLogin
+from relay.bridges.registry import Bridges
+from relay.bridges.states import WhatsAppStates
+from relay.bridges.supervisor import BridgeSupervisor
 from relay.bus import EventBus
+from relay.cleanup import Cleanup
 from relay.clock import Clock, SystemClock
+from relay.metrics import Metrics
 from relay.migrations import migrate
+from relay.pipeline import Pipeline
 from relay.settings import Settings
+from relay.stats import Stats
 from relay.store import Store
 from tenants.audit import AuditLog
+from tenants.invites import InviteMailer
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox, load_or_create_key
 from tenants.service import TenantService
+from web.landing import LandingPages
+from web.ops import OpsEndpoints
 from web.server import HttpServer
 
 log = logging.getLogger("relay.app")
@@ -63,17 +76,49 @@ class Puente:
         await migrate(self.store.db)
 
     def _build(self) -> None:
-        db = self.store.db
+        db, settings, clock, bus = self.store.db, self.settings, self.clock, self.bus
+        self.metrics = Metrics()
         self.tenant_repo = TenantRepository(db)
-        self.audit = AuditLog(db, self.clock)
-        self.box = SecretBox(load_or_create_key(self.settings.secret_key, self.settings.data_dir))
+        self.audit = AuditLog(db, clock)
+        self.box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
         self.tenants = TenantService(
-            self.tenant_repo, self.audit, self.box, self.clock, self.bus.publish, self.settings.openai_default_model
+            self.tenant_repo, self.audit, self.box, clock, bus.publish, settings.openai_default_model
         )
-        self._repositories = [self.tenant_repo, self.audit]
+        self.bridges = Bridges()
+        self.states = WhatsAppStates(self.tenants, bus, clock, self.metrics)
+        self.endpoint = BridgeEndpoint(self.http.app, self.tenants, self.bridges, self.states, bus)
+        self.supervisor = BridgeSupervisor(
+            settings, self.tenants, self.bridges, self.states, bus, self.metrics, self._bridge_url, clock=clock
+        )
+        self.login = WhatsAppLogin(self.tenants, self.supervisor, self.bridges, self.states)
+        self.stats = Stats(db, clock)
+        self.pipeline = Pipeline(db, bus, self.tenants, self.bridges, self.states, settings, clock, self.metrics)
+        self.cleanup = Cleanup(db, self.tenants, self.pipeline.clients, clock)
+        self.mailer = InviteMailer(settings) if settings.email_enabled else None
+        self.admin_bot = (
+            AdminBot(settings, self.tenants, bus, self.login, self.states, self.stats, self.mailer, clock)
+            if self.with_admin_bot else None
+        )
+        self.pages = LandingPages(settings, self.tenants, self.states, self.login, self.stats, bus, clock)
+        self.pages.install(self.http.app)
+        OpsEndpoints(self.store, self.metrics, self._bot_polling).install(self.http.app)
+        self._repositories = [self.tenant_repo, self.audit, *self.pipeline.repositories]
 
     def _components(self) -> list[Component]:
-        return [_Indexes(self._repositories), self.bus, self.http]
+        """In start order; they stop in reverse (the admin bot first, the store last)."""
+        components: list[Component] = [
+            _Indexes(self._repositories), self.states, self.endpoint, self.pipeline, self.pages,
+            self.bus, self.http, self.supervisor, self.cleanup,
+        ]
+        if self.admin_bot is not None:
+            components.append(self.admin_bot)
+        return components
+
+    def _bridge_url(self) -> str:
+        return f"ws://127.0.0.1:{self.http.port}/bridge"
+
+    def _bot_polling(self) -> bool:
+        return self.admin_bot is None or self.admin_bot.is_polling
 
     async def stop(self) -> None:
         """Stop what started, newest first; one failure does not stop the others."""

@@ -1,0 +1,119 @@
+"""The whole of Puente, wired by its composition root, against the fakes on loopback:
+the operator creates a tenant in Telegram, gets the QR photo, the phone links, a customer
+writes and gets OpenAI's answer, and the client's page shows "connected"."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from relay.app import Puente
+from relay.settings import Settings
+from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = 4242
+KEY = "sk-test-" + "e2e" * 10
+
+
+@pytest.fixture
+async def world(tmp_path):
+    telegram, openai = FakeTelegram(), FakeOpenAI()
+    await telegram.start()
+    await openai.start()
+    settings = Settings(
+        telegram_bot_token=telegram.token, telegram_admin_ids=(ADMIN,), telegram_api_url=telegram.url,
+        openai_base_url=f"{openai.url}/v1", data_dir=tmp_path / "data", http_host="127.0.0.1", http_port=0,
+        public_url="https://puente.example", bridge_command="",
+    )
+    puente = Puente(settings)
+    await puente.start()
+    yield puente, telegram, openai
+    await puente.stop()
+    await openai.stop()
+    await telegram.stop()
+
+
+async def test_operator_to_customer_end_to_end(world):
+    puente, telegram, openai = world
+    telegram.push_message(ADMIN, f"/newtenant panaderia-sol dueno@sol.cl {KEY}")
+    await telegram.wait_for_message(ADMIN, lambda m: "panaderia-sol" in (m.body or ""), timeout=10)
+    tenant = await puente.tenants.get("panaderia-sol")
+    assert KEY not in str([m.body for m in telegram.messages_in(ADMIN)])
+
+    # BRIDGE_COMMAND is empty here, so the test plays the bridge with the token it issues.
+    token = await puente.tenants.issue_bridge_token("panaderia-sol")
+    bridge = FakeBridge(f"ws://127.0.0.1:{puente.http.port}/bridge", "panaderia-sol", token, state="waiting_qr")
+    await bridge.connect()
+    telegram.push_message(ADMIN, "/qr panaderia-sol")
+    await bridge.send_qr("2@first-qr-payload")
+    photo = await telegram.wait_for_message(ADMIN, lambda m: m.kind == "photo", timeout=10)
+
+    await bridge.send_status("connected", phone="56911112222", name="Panadería Sol")
+    await telegram.wait_for_message(
+        ADMIN, lambda m: m.message_id == photo.message_id and "+56911112222" in (m.body or ""), timeout=10)
+
+    await bridge.send_message("56933334444", "¿Tienen marraquetas?", push_name="Ana")
+    sent = await bridge.wait_for_sent(timeout=10)
+    assert sent[0]["chat"] == "56933334444@s.whatsapp.net"
+    assert sent[0]["text"] == "Respuesta a: ¿Tienen marraquetas?"
+    assert openai.response_requests[0].instructions == tenant.instructions
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{puente.http.port}/c/{tenant.landing_token}") as page:
+            body = await page.text()
+        async with http.get(f"http://127.0.0.1:{puente.http.port}/readyz") as ready:
+            assert ready.status == 200
+    assert page.status == 200 and "2222" in body and "56911112222" not in body
+    assert KEY not in body and token not in body
+    await bridge.stop()
+
+
+def _env(tmp_path: Path, telegram: FakeTelegram, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONGODB_", "HTTP_", "SMTP_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_ADMIN_IDS=str(ADMIN), TELEGRAM_API_URL=telegram.url,
+        DATA_DIR=str(tmp_path / "data"), HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), BRIDGE_COMMAND="",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+async def test_puente_run_answers_then_stops_cleanly_on_sigterm(tmp_path, unused_tcp_port):
+    telegram = FakeTelegram()
+    await telegram.start()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "relay.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, unused_tcp_port),
+        stderr=subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(f"http://127.0.0.1:{unused_tcp_port}/readyz") as ready:
+                        if ready.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("puente run never became ready")
+        telegram.push_message(ADMIN, "/start")
+        await telegram.wait_for_message(ADMIN, timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await telegram.stop()
+    stderr = (await proc.stderr.read()).decode()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    assert telegram.token.split(":")[1] not in stderr
