@@ -1,0 +1,31 @@
+# Puente: Python 3.13 with Node.js 20 for the WhatsApp bridges.
+FROM python:3.13-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DATA_DIR=/data
+
+# Node.js 20+ from Debian (bookworm ships 18; trixie, python:3.13-slim's base, ships 20),
+# and a compiler for better-sqlite3.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nodejs npm build-essential python3 curl \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+
+COPY bridge_node/package.json bridge_node/package-lock.json bridge_node/
+RUN cd bridge_node && npm ci --omit=dev --no-audit --no-fund
+
+COPY pyproject.toml README.md ./
+COPY bot bot
+COPY tenants tenants
+COPY relay relay
+COPY web web
+RUN pip install --no-cache-dir .
+
+COPY bridge_node/src bridge_node/src
+
+VOLUME /data
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+    CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+
+CMD ["puente", "run"]
