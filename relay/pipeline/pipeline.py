@@ -17,7 +17,14 @@ from relay.bridges.errors import BridgeError
 from relay.bus import EventBus
 from relay.chats import ChatRepository
 from relay.clock import Clock
-from relay.events import BridgeConnected, MessageReceived, TenantDeleted, TenantKeyChanged, TenantUpdated
+from relay.events import (
+    BridgeConnected,
+    MessageReceived,
+    TenantDeleted,
+    TenantKeyChanged,
+    TenantUpdated,
+    WhatsAppStateChanged,
+)
 from relay.message_log import MessageLog, MessageStatus
 from relay.metrics import Metrics
 from relay.outbox import Outbox
@@ -105,7 +112,8 @@ class Pipeline:
         if not self._subscribed:
             self._bus.subscribe("pipeline", self.handle_message, MessageReceived)
             self._bus.subscribe(
-                "pipeline-control", self.handle_control, BridgeConnected, TenantUpdated, TenantKeyChanged, TenantDeleted
+                "pipeline-control", self.handle_control, BridgeConnected, WhatsAppStateChanged, TenantUpdated,
+                TenantKeyChanged, TenantDeleted,
             )
             self._subscribed = True
 
@@ -190,6 +198,9 @@ class Pipeline:
             if isinstance(event, BridgeConnected):
                 await self.sender.flush(slug)
                 await self.resume_pending(slug)
+            elif isinstance(event, WhatsAppStateChanged):
+                if event.state.state == "connected" and event.previous.state != "connected":
+                    await self.sender.flush(slug)
             elif isinstance(event, TenantKeyChanged):
                 self.cache.forget(slug)
                 self.clients.drop(slug)

@@ -14,6 +14,10 @@ from relay.pipeline.bridge_port import BridgeCommands
 
 log = logging.getLogger("relay.pipeline.replies")
 
+# The bridge is up but its WhatsApp socket is not (yet): the bridge sent nothing and
+# recorded nothing under the ref, so the same ref can go again once WhatsApp connects.
+RETRYABLE_ERRORS = frozenset({"not_connected"})
+
 
 class ReplySender:
     """Writes each text to the outbox, sends it, and removes it once the bridge confirms."""
@@ -64,6 +68,9 @@ class ReplySender:
             log.info("tenant %s: bridge not connected; reply %s waits in the outbox", item.tenant, item.ref)
             return False
         except BridgeCommandFailed as exc:
+            if exc.error in RETRYABLE_ERRORS:
+                log.info("tenant %s: WhatsApp is not connected; reply %s waits in the outbox", item.tenant, item.ref)
+                return False
             # WhatsApp refused this text; resending the same ref would fail the same way.
             self._metrics.errors.labels("bridge_send").inc()
             log.warning("tenant %s: the bridge refused %s (%s); dropped", item.tenant, item.ref, exc)

@@ -348,6 +348,11 @@ class FakeBridge:
         await self.send_pairing_code(self.pairing_code, frame.get("phone"))
         await self.send_status("pairing")
 
+    def forget_send(self, ref: str) -> None:
+        """Drop what was sent under `ref`, as a bridge whose send never happened would."""
+        self._results_by_ref.pop(ref, None)
+        self.sent[:] = [s for s in self.sent if s["ref"] != ref]
+
     async def _result(self, ref: str, ok: bool, **fields: Any) -> dict[str, Any]:
         result = {"type": "result", "ref": ref, "ok": ok, **fields}
         if self.auto_result:
