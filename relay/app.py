@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -80,7 +81,8 @@ class Puente:
         self.metrics = Metrics()
         self.tenant_repo = TenantRepository(db)
         self.audit = AuditLog(db, clock)
-        self.box = SecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
+        secret_key = load_or_create_key(settings.secret_key, settings.data_dir)
+        self.box = SecretBox(secret_key)
         self.tenants = TenantService(
             self.tenant_repo, self.audit, self.box, clock, bus.publish, settings.openai_default_model
         )
@@ -99,7 +101,10 @@ class Puente:
             AdminBot(settings, self.tenants, bus, self.login, self.states, self.stats, self.mailer, clock)
             if self.with_admin_bot else None
         )
-        self.pages = LandingPages(settings, self.tenants, self.states, self.login, self.stats, bus, clock)
+        self.pages = LandingPages(
+            settings, self.tenants, self.states, self.login, self.stats, bus, clock,
+            form_key=hashlib.sha256(b"puente landing forms\0" + secret_key.encode()).digest(),
+        )
         self.pages.install(self.http.app)
         OpsEndpoints(self.store, self.metrics, self._bot_polling).install(self.http.app)
         self._repositories = [self.tenant_repo, self.audit, *self.pipeline.repositories]
@@ -115,7 +120,13 @@ class Puente:
         return components
 
     def _bridge_url(self) -> str:
-        return f"ws://127.0.0.1:{self.http.port}/bridge"
+        """Where local bridges reach the relay: loopback unless the server is bound elsewhere."""
+        host = self.settings.http_host
+        if host in ("", "0.0.0.0", "::", "localhost"):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"ws://{host}:{self.http.port}/bridge"
 
     def _bot_polling(self) -> bool:
         return self.admin_bot is None or self.admin_bot.is_polling

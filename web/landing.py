@@ -87,6 +87,7 @@ class LandingPages:
         misses_per_window: int = 20,
         pairings_per_window: int = 5,
         window_seconds: float = 600.0,
+        form_key: bytes | None = None,
     ) -> None:
         self._settings = settings
         self._tenants = tenants
@@ -97,7 +98,7 @@ class LandingPages:
         self._misses = RateLimiter(misses_per_window, window_seconds, clock)
         self._pairings = RateLimiter(pairings_per_window, window_seconds, clock)
         self._qr_requests = RateLimiter(pairings_per_window, window_seconds, clock)
-        self._forms = FormTokens()
+        self._forms = FormTokens(form_key)  # stable across restarts when given
         self._decoy = secrets.token_urlsafe(24)  # looked up for malformed tokens: same work
         self._env: jinja2.Environment | None = None
 
