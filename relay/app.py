@@ -90,7 +90,8 @@ class Puente:
         self.states = WhatsAppStates(self.tenants, bus, clock, self.metrics)
         self.endpoint = BridgeEndpoint(self.http.app, self.tenants, self.bridges, self.states, bus)
         self.supervisor = BridgeSupervisor(
-            settings, self.tenants, self.bridges, self.states, bus, self.metrics, self._bridge_url, clock=clock
+            settings, self.tenants, self.bridges, self.states, bus, self.metrics, self._bridge_url, clock=clock,
+            shutdown_grace=3.0, kill_grace=4.0,  # all within STOP_TIMEOUT of a SIGTERM
         )
         self.login = WhatsAppLogin(self.tenants, self.supervisor, self.bridges, self.states)
         self.stats = Stats(db, clock)

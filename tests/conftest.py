@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from relay.bus import EventBus
@@ -48,3 +51,11 @@ async def tenants(store, clock, published) -> TenantService:
 @pytest.fixture
 def bus() -> EventBus:
     return EventBus()
+
+
+@pytest.fixture
+def node_bridge_installed() -> None:
+    """Fail, never skip, when the real Node bridge cannot run: `make test` installs it."""
+    root = Path(__file__).resolve().parent.parent
+    if shutil.which("node") is None or not (root / "bridge_node" / "node_modules").is_dir():
+        pytest.fail("the Node bridge needs `node` and `cd bridge_node && npm ci` (make test does both)")

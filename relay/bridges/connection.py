@@ -44,6 +44,7 @@ class BridgeConnection:
         self._timeout = command_timeout
         self._pending: dict[str, asyncio.Future[Result]] = {}
         self._gone = False
+        self._finished = asyncio.Event()
 
     @property
     def closed(self) -> bool:
@@ -100,10 +101,15 @@ class BridgeConnection:
     def disconnected(self) -> None:
         """The socket is gone: fail every pending command with BridgeNotConnected."""
         self._gone = True
+        self._finished.set()
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
                 future.set_exception(BridgeNotConnected(self.tenant))
+
+    async def wait_finished(self) -> None:
+        """Wait until every frame received on this connection was handled and it is gone."""
+        await self._finished.wait()
 
     async def close(self, code: int, reason: str = "") -> None:
         """Close the WebSocket with a protocol close code."""

@@ -20,8 +20,18 @@ from relay.bridges.states import WhatsAppStates
 from relay.bus import EventBus
 from relay.events import BridgeConnected, BridgeDisconnected, MessageReceived, TenantDeleted, TenantDisabled
 from relay.protocol import (
-    MAX_FRAME_BYTES, PROTOCOL_VERSION, Hello, Message, PairingCode, ProtocolError, Qr, Result, Status,
-    UnknownFrame, encode, parse_frame,
+    MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
+    Hello,
+    Message,
+    PairingCode,
+    ProtocolError,
+    Qr,
+    Result,
+    Status,
+    UnknownFrame,
+    encode,
+    parse_frame,
 )
 from relay.tasks import spawn
 from tenants.service import TenantService
@@ -151,7 +161,6 @@ class BridgeEndpoint:
     async def _refuse(self, slug: str, ws: web.WebSocketResponse, why: str) -> None:
         log.warning("bridge of tenant %s: protocol error, closing with 4400: %s", slug, why)
         await ws.close(code=CLOSE_PROTOCOL_ERROR, message=why.encode()[:120])
-        return None
 
     # --- the frames after the handshake ------------------------------------------
 

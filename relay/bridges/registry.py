@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from relay.bridges.connection import BridgeConnection
 from relay.bridges.errors import BridgeNotConnected
 
@@ -37,6 +39,17 @@ class Bridges:
             del self._live[conn.tenant]
             return True
         return False
+
+    async def wait_disconnected(self, slug: str, timeout: float) -> bool:
+        """Wait until the tenant's connection is gone and its last frames were handled."""
+        conn = self._live.get(slug)
+        if conn is None:
+            return True
+        try:
+            await asyncio.wait_for(conn.wait_finished(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def _require(self, slug: str) -> BridgeConnection:
         conn = self.connection(slug)

@@ -27,13 +27,14 @@ from relay.clock import Clock, SystemClock
 from relay.events import Alert, AlertKind, TenantCreated, TenantDeleted, TenantDisabled, TenantEnabled, WhatsAppState
 from relay.metrics import Metrics
 from relay.settings import ConfigError, Settings
-from relay.tasks import cancel, spawn
+from relay.tasks import spawn
 from tenants.service import TenantService
 from tenants.validation import SLUG_RE
 
 log = logging.getLogger("relay.bridge.supervisor")
 
 RelayUrl = str | Callable[[], str]
+_LAST_FRAMES_WAIT = 3.0
 
 
 class _Slot:
@@ -104,7 +105,8 @@ class BridgeSupervisor:
     async def stop(self) -> None:
         """Stop every bridge (shutdown, SIGTERM, SIGKILL), all at once."""
         self._stopping = True
-        await cancel(*self._event_tasks)
+        if self._event_tasks:  # let a delete in progress finish removing its session
+            await asyncio.wait(set(self._event_tasks))
         await asyncio.gather(*(self.stop_bridge(slug) for slug in list(self._slots)), return_exceptions=True)
 
     # --- per tenant --------------------------------------------------------------
@@ -143,9 +145,8 @@ class BridgeSupervisor:
         slot = self._slot(slug)
         async with slot.lock:
             await self._stop_locked(slot)
-            if remove_session:
+            if remove_session:  # the slot stays: a tenant re-created with this slug reuses its lock
                 await asyncio.to_thread(self._remove_session, slug)
-                self._slots.pop(slug, None)
 
     def _slot(self, slug: str) -> _Slot:
         if slug not in self._slots:
@@ -153,7 +154,7 @@ class BridgeSupervisor:
         return self._slots[slug]
 
     def _start_locked(self, slot: _Slot) -> bool:
-        if slot.active:
+        if slot.active or self._stopping:
             return False
         slot.stop_requested = asyncio.Event()
         slot.task = spawn(self._keep_running(slot), name=f"bridge:{slot.slug}")
@@ -163,7 +164,8 @@ class BridgeSupervisor:
         if not slot.active:
             return
         slot.stop_requested.set()
-        await asyncio.gather(slot.task, return_exceptions=True)
+        # asyncio.wait, not gather: a cancelled caller must not cancel the loop mid-stop.
+        await asyncio.wait({slot.task})
 
     # --- the process loop --------------------------------------------------------
 
@@ -174,6 +176,8 @@ class BridgeSupervisor:
             started = self._clock.monotonic()
             code = await self._wait(slot, process) if process else None
             up = self._clock.monotonic() - started
+            # Its last frames (a final `status`) may still be in flight: let them land first.
+            await self._bridges.wait_disconnected(slot.slug, _LAST_FRAMES_WAIT)
             last = self._states.get(slot.slug)
             await self._states.mark_stopped(slot.slug)
             if slot.stop_requested.is_set() or await self._stays_stopped(slot.slug, code, last):
@@ -197,7 +201,7 @@ class BridgeSupervisor:
             )
             process = BridgeProcess(slug, self._argv, env, Path.cwd(), secret=token)
             await process.start()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the boundary: a failed start is retried like a crash
             log.error("tenant %s: the bridge could not be started: %s", slug, exc)
             return None
         slot.process = process
@@ -208,8 +212,13 @@ class BridgeSupervisor:
         """Wait for the process to exit, or stop it when asked to; its exit status."""
         exited = asyncio.ensure_future(process.wait())
         stopping = asyncio.ensure_future(slot.stop_requested.wait())
-        await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
+        try:
+            await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            process.signal(signal.SIGTERM)  # never leave an orphan behind
+            raise
+        finally:
+            stopping.cancel()
         if not exited.done():
             await self._terminate(slot.slug, process)
         code = await exited

@@ -60,16 +60,15 @@ async def test_first_frame_must_be_a_matching_hello_or_4400(relay, first_frame) 
 
 async def test_a_new_connection_replaces_the_old_one_with_4409(relay) -> None:
     token = await relay.add_tenant("tienda")
-    async with FakeBridge(relay.url, "tienda", token) as first:
-        async with FakeBridge(relay.url, "tienda", token) as second:
-            assert await first.wait_disconnected() == 4409
-            assert second.connected
-            assert relay.bridges.is_connected("tienda")
-            await relay.bridges.send_text("tienda", "56922223333@s.whatsapp.net", "Hola", ref="r-1")
-            assert [s["text"] for s in second.sent] == ["Hola"] and first.sent == []
-            await relay.bus.drain()
-            # the replaced connection leaving does not make the tenant look disconnected
-            assert relay.events.of(BridgeDisconnected, tenant="tienda") == []
+    async with FakeBridge(relay.url, "tienda", token) as first, FakeBridge(relay.url, "tienda", token) as second:
+        assert await first.wait_disconnected() == 4409
+        assert second.connected
+        assert relay.bridges.is_connected("tienda")
+        await relay.bridges.send_text("tienda", "56922223333@s.whatsapp.net", "Hola", ref="r-1")
+        assert [s["text"] for s in second.sent] == ["Hola"] and first.sent == []
+        await relay.bus.drain()
+        # the replaced connection leaving does not make the tenant look disconnected
+        assert relay.events.of(BridgeDisconnected, tenant="tienda") == []
 
 
 async def test_disabled_tenant_is_refused_with_4410(relay) -> None:

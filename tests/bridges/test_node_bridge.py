@@ -18,10 +18,7 @@ NODE_MODULES = REPO_ROOT / "bridge_node" / "node_modules"
 WAIT = 30.0
 CUSTOMER = "56922223333@s.whatsapp.net"
 
-pytestmark = pytest.mark.skipif(
-    NODE is None or not NODE_MODULES.is_dir(),
-    reason="the Node bridge needs `node` and `cd bridge_node && npm ci`",
-)
+pytestmark = pytest.mark.usefixtures("node_bridge_installed")
 
 
 class FakeWhatsApp:
@@ -68,9 +65,9 @@ async def test_qr_connect_message_and_send_through_the_real_node_bridge(supervis
 
         # the phone scans it: connected, saved, the operators told once
         whatsapp.do(op="open", phone="56911112222", name="Tienda")
-        await side.events.wait_for(WhatsAppStateChanged, lambda e: e.state.state == "connected", timeout=WAIT)
-        state = side.states.get("tienda")
-        assert (state.state, state.phone, state.qr) == ("connected", "56911112222", None)
+        connected = await side.events.wait_for(WhatsAppStateChanged, lambda e: e.state.state == "connected",
+                                               timeout=WAIT)
+        assert (connected.state.phone, connected.state.name, connected.state.qr) == ("56911112222", "Tienda", None)
         assert (await side.tenants.get("tienda")).whatsapp.state == "connected"
         alert = await side.events.wait_for(Alert, kind=AlertKind.CONNECTED, timeout=WAIT)
         assert alert.detail["phone"] == "56911112222"

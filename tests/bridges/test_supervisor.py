@@ -9,14 +9,14 @@ import os
 import pytest
 
 from relay.bridges.errors import BridgeDisabled, BridgeError
-from relay.events import Alert, AlertKind, WhatsAppStateChanged
+from relay.events import Alert, AlertKind, BridgeConnected, WhatsAppStateChanged
 from tests.fakes import BridgeRejected, FakeBridge
 from tests.support.bridges import records, set_mode
 
 WAIT = 15.0
 
 
-async def wait_records(side, record_dir, tenant, predicate, what: str):
+async def wait_records(record_dir, tenant, predicate):
     """Poll the process bridge's record file (written by another process)."""
     async with asyncio.timeout(WAIT):
         while True:
@@ -28,7 +28,6 @@ async def wait_records(side, record_dir, tenant, predicate, what: str):
 
 async def wait_connected(side, tenant: str, count: int = 1) -> None:
     """Until the tenant's bridge has connected `count` times in total."""
-    from relay.events import BridgeConnected
     await side.events.changes.wait_until(
         lambda: len(side.events.of(BridgeConnected, tenant=tenant)) >= count and side.bridges.is_connected(tenant),
         WAIT, f"{count} connection(s) of {tenant}")
@@ -119,7 +118,7 @@ async def test_disable_sends_shutdown_then_sigterm_and_keeps_it_stopped(supervis
     await wait_connected(side, "tienda")
     pid = side.supervisor.pid("tienda")
     await side.tenants.set_enabled("tienda", False, "telegram:1")
-    await wait_records(side, record_dir, "tienda", lambda r: r["event"] == "exit", "exit")
+    await wait_records(record_dir, "tienda", lambda r: r["event"] == "exit")
     events = [r["event"] for r in records(record_dir, "tienda")]
     assert events == ["started", "connected", "shutdown", "sigterm", "exit"]
     await eventually(lambda: not alive(pid), "the process gone")
@@ -223,8 +222,7 @@ async def test_a_crash_loop_is_alerted_once(supervised, record_dir) -> None:
     await side.start(supervise=True)
     set_mode(record_dir, "tienda", "crash")
     await side.add_tenant("tienda")
-    await wait_records(side, record_dir, "tienda", lambda r: False if len(started(record_dir, "tienda")) < 7 else True,
-                       "seven starts")
+    await eventually(lambda: len(started(record_dir, "tienda")) >= 7, "seven starts")
     await side.supervisor.stop_bridge("tienda")
     await side.bus.drain()
     crash_alerts = side.events.of(Alert, kind=AlertKind.CRASH_LOOP)

@@ -24,8 +24,7 @@ COMMAND = f"sh -c 'PUENTE_FAKE_SOCKET=\"$PUENTE_SESSION_DIR/control.jsonl\" exec
 TENANTS = ("nodo-uno", "nodo-dos")
 CHATS, PER_CHAT = 5, 3  # 30 messages
 
-pytestmark = pytest.mark.skipif(
-    NODE is None or not (ROOT / "bridge_node" / "node_modules").is_dir(), reason="node or bridge_node/node_modules missing")
+pytestmark = pytest.mark.usefixtures("node_bridge_installed")
 
 
 def control(world: FaultWorld, slug: str) -> Path:

@@ -164,3 +164,4 @@ def records(record_dir: Path, tenant: str) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
