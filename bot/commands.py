@@ -6,13 +6,28 @@ import math
 from collections import Counter
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot import callbacks as cb
 from bot import flows
-from bot.cards import PER_PAGE, STATUS_ORDER, EMOJI, card_keyboard, card_text, list_keyboard, list_line, status
+from bot.cards import (
+    EMOJI,
+    PER_PAGE,
+    STATUS_ORDER,
+    card_keyboard,
+    card_text,
+    list_keyboard,
+    list_line,
+    status,
+)
 from bot.i18n import COMMANDS, command_list, t
-from bot.replies import lang_of, reply, tenant_from_args, tenant_from_callback
+from bot.replies import lang_of, reply, slug_button, slug_command
 from bot.services import BotServices, services
 from tenants.model import Tenant
 
@@ -56,21 +71,6 @@ async def _page(svc: BotServices, lang: str, page: int):
     lines = [t(lang, "tenants_page", total=total, page=page + 1, pages=pages)]
     lines += [list_line(tenant, svc.states.get(tenant.slug)) for tenant in tenants]
     return "\n".join(lines), list_keyboard(lang, tenants, page, pages)
-
-
-async def tenant_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/tenant <slug>: the tenant's card."""
-    tenant = await tenant_from_args(update, context, "tenant")
-    if tenant is not None:
-        await send_card(update, context, tenant)
-
-
-async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A "show card" button (list, alerts)."""
-    await update.callback_query.answer()
-    tenant = await tenant_from_callback(update, context, cb.parse(update.callback_query.data).slug)
-    if tenant is not None:
-        await send_card(update, context, tenant)
 
 
 async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: Tenant) -> None:
@@ -131,3 +131,7 @@ def catch_alls() -> list:
         MessageHandler(filters.COMMAND & ~filters.Regex(rf"^/(?:{known})(?:@\w+)?(?:\s|$)"), unknown_command),
         MessageHandler(filters.TEXT & ~filters.COMMAND, stray_text),
     ]
+
+
+tenant_command = slug_command("tenant", send_card, "/tenant <slug>: the tenant's card.")
+card_button = slug_button(send_card, 'A "show card" button (list, alerts).')

@@ -11,7 +11,16 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot import callbacks as cb
 from bot import flows
 from bot.i18n import t
-from bot.replies import esc, lang_of, refuse, reply, tenant_from_args, tenant_from_callback
+from bot.replies import (
+    esc,
+    lang_of,
+    refuse,
+    reply,
+    slug_button,
+    slug_command,
+    tenant_from_args,
+    tenant_from_callback,
+)
 from bot.services import services
 from relay.bridges.errors import BridgeError
 from tenants import validation
@@ -30,21 +39,6 @@ class PairStep(enum.Enum):
 
 # --- QR --------------------------------------------------------------------------------
 
-async def qr_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/qr <slug>: a QR photo in this chat, replaced as new QRs come."""
-    tenant = await tenant_from_args(update, context, "qr")
-    if tenant is not None:
-        await send_qr(update, context, tenant)
-
-
-async def qr_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The card's QR button, or "get a new QR" under an expired one."""
-    await update.callback_query.answer()
-    tenant = await tenant_from_callback(update, context, cb.parse(update.callback_query.data).slug)
-    if tenant is not None:
-        await send_qr(update, context, tenant)
-
-
 async def send_qr(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: Tenant) -> None:
     """Ask the bridge for a QR and make this chat a watcher of the tenant's QRs."""
     svc, lang, chat_id = services(context), lang_of(update), update.effective_chat.id
@@ -61,6 +55,10 @@ async def send_qr(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: Te
         return
     if not showing:
         await reply(update, t(lang, "qr_asking", name=esc(tenant.name)))
+
+
+qr_command = slug_command("qr", send_qr, "/qr <slug>: a QR photo in this chat, replaced as new QRs come.")
+qr_button = slug_button(send_qr, 'The card\'s QR button, or "get a new QR" under an expired one.')
 
 
 # --- pairing code ----------------------------------------------------------------------

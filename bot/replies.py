@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
+from bot import callbacks as cb
 from bot.i18n import language, t, usage
 from bot.services import services
 from tenants.errors import InvalidInput, SlugTaken, TenantError, TenantNotFound
@@ -85,3 +87,27 @@ async def tenant_from_callback(update: Update, context: ContextTypes.DEFAULT_TYP
     if tenant is None:
         await reply(update, t(lang_of(update), "not_found", slug=esc(slug)))
     return tenant
+
+
+TenantAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, Tenant], Awaitable[None]]
+
+
+def slug_command(command: str, action: TenantAction, doc: str) -> Callable:
+    """A `/command <slug>` handler that runs `action` on the named tenant."""
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        tenant = await tenant_from_args(update, context, command)
+        if tenant is not None:
+            await action(update, context, tenant)
+    handler.__doc__ = doc
+    return handler
+
+
+def slug_button(action: TenantAction, doc: str) -> Callable:
+    """A button handler that runs `action` on the tenant its callback data names."""
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.callback_query.answer()
+        tenant = await tenant_from_callback(update, context, cb.parse(update.callback_query.data).slug)
+        if tenant is not None:
+            await action(update, context, tenant)
+    handler.__doc__ = doc
+    return handler

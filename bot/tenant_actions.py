@@ -4,6 +4,7 @@ log out, rotate the link, delete (the last three after a Confirm button)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
@@ -11,7 +12,15 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot import callbacks as cb
 from bot.cards import confirm_keyboard
 from bot.i18n import t
-from bot.replies import actor, esc, lang_of, refuse, reply, tenant_from_args, tenant_from_callback
+from bot.replies import (
+    actor,
+    esc,
+    lang_of,
+    refuse,
+    reply,
+    tenant_from_args,
+    tenant_from_callback,
+)
 from bot.services import BotServices, services
 from relay.bridges.errors import BridgeError
 from tenants.errors import TenantError
@@ -46,30 +55,27 @@ async def _set_enabled(update: Update, context: ContextTypes.DEFAULT_TYPE, tenan
 
 async def email_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/email <slug> <address>"""
-    tenant = await tenant_from_args(update, context, "email", count=2)
-    if tenant is None:
-        return
-    lang = lang_of(update)
-    try:
-        tenant = await services(context).tenants.set_email(tenant.slug, context.args[1], actor(update))
-    except TenantError as exc:
-        await refuse(update, lang, exc, "email")
-        return
-    await reply(update, t(lang, "email_set", name=esc(tenant.name), email=esc(tenant.email)))
+    await _set_field(update, context, "email", services(context).tenants.set_email, lambda t_: t_.email)
 
 
 async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/model <slug> <model>"""
-    tenant = await tenant_from_args(update, context, "model", count=2)
+    await _set_field(update, context, "model", services(context).tenants.set_model, lambda t_: t_.model)
+
+
+async def _set_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str,
+                     setter: Callable[[str, str, str], Awaitable[Tenant]], shown: Callable[[Tenant], str]) -> None:
+    """`/<field> <slug> <value>`: validate and store one field, or say what is wrong."""
+    tenant = await tenant_from_args(update, context, field, count=2)
     if tenant is None:
         return
     lang = lang_of(update)
     try:
-        tenant = await services(context).tenants.set_model(tenant.slug, context.args[1], actor(update))
+        tenant = await setter(tenant.slug, context.args[1], actor(update))
     except TenantError as exc:
-        await refuse(update, lang, exc, "model")
+        await refuse(update, lang, exc, field)
         return
-    await reply(update, t(lang, "model_set", name=esc(tenant.name), model=esc(tenant.model)))
+    await reply(update, t(lang, f"{field}_set", name=esc(tenant.name), **{field: esc(shown(tenant))}))
 
 
 async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
