@@ -47,14 +47,22 @@ const KINDS_WITH_MEDIA = new Set(['audio', 'image']);
  * @property {number} [maxMediaBytes]
  */
 
+/** Customer messages that arrived while this bridge was offline are still answered, when recent. */
+export const OFFLINE_WINDOW_SECONDS = 6 * 60 * 60;
+
 /**
- * Whether an upsert is live traffic for the relay: new messages (`notify`) and every
- * message written from this account (`append` echoes of the bridge's own sends included).
+ * Whether an upsert is traffic for the relay: new messages (`notify`), every message written
+ * from this account (`append` echoes of the bridge's own sends included), and customer
+ * messages that WhatsApp delivered as `append` because they arrived while this device was
+ * offline (a bridge restart), within OFFLINE_WINDOW_SECONDS, so no customer goes unanswered.
  * @param {string} upsertType Baileys' messages.upsert type
  * @param {WAMessage} message
+ * @param {number} [nowSeconds]
  */
-export function isForwarded(upsertType, message) {
-  return upsertType === 'notify' || Boolean(message.key?.fromMe);
+export function isForwarded(upsertType, message, nowSeconds = Date.now() / 1000) {
+  if (upsertType === 'notify' || message.key?.fromMe) return true;
+  const sentAt = Number(message.messageTimestamp ?? 0);
+  return upsertType === 'append' && sentAt > 0 && nowSeconds - sentAt <= OFFLINE_WINDOW_SECONDS;
 }
 
 /**

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pino from 'pino';
 import { buildWAMessage } from '../src/fake_socket.mjs';
-import { isForwarded, normaliseMessage } from '../src/message_normaliser.mjs';
+import { OFFLINE_WINDOW_SECONDS, isForwarded, normaliseMessage } from '../src/message_normaliser.mjs';
 
 const ME = { jid: '56911112222:7@s.whatsapp.net', lid: '99911112222:7@lid', name: 'Tienda' };
 
@@ -137,11 +137,17 @@ describe('message normalisation', () => {
     assert.equal((await normalise({ kind: 'revoke' })).frame, undefined);
   });
 
-  test('only notify upserts and own messages are forwarded', () => {
+  test('notify upserts, own messages and recent offline messages are forwarded', () => {
+    const now = 1_800_000_000;
+    const at = (seconds) => ({ messageTimestamp: seconds });
     const incoming = buildWAMessage({ id: 'A', chat: '56933334444@s.whatsapp.net', text: 'x' }).message;
     const own = buildWAMessage({ id: 'B', chat: '56933334444@s.whatsapp.net', text: 'x', from_me: true }).message;
-    assert.equal(isForwarded('notify', incoming), true);
-    assert.equal(isForwarded('append', incoming), false);
-    assert.equal(isForwarded('append', own), true);
+    assert.equal(isForwarded('notify', incoming, now), true);
+    assert.equal(isForwarded('append', own, now), true);
+    // Written while the bridge was down (WhatsApp delivers those as `append`): still answered.
+    assert.equal(isForwarded('append', { ...incoming, ...at(now - 600) }, now), true);
+    // Old history is not: nobody wants a reply to last week's message.
+    assert.equal(isForwarded('append', { ...incoming, ...at(now - OFFLINE_WINDOW_SECONDS - 1) }, now), false);
+    assert.equal(isForwarded('append', { ...incoming, ...at(0) }, now), false);
   });
 });
