@@ -50,13 +50,25 @@ class Outbox:
     async def ensure_indexes(self) -> None:
         await self._col.create_indexes(self.INDEXES)
 
-    async def put(self, tenant: str, chat: str, parts: list[tuple[str, str]], now: datetime) -> list[OutgoingText]:
-        """Store (ref, text) parts unless a ref is already there; return them as stored."""
+    async def put(
+        self, tenant: str, chat: str, parts: list[tuple[str, str]], now: datetime, answers: list[str] = (),
+    ) -> list[OutgoingText]:
+        """Store (ref, text) parts unless a ref is already there; return them as stored.
+
+        `answers` names the customer messages this reply answers, so that a restart between
+        this write and marking them answered does not answer them a second time.
+        """
         base = time.time_ns()
         items = [OutgoingText(ref, tenant, chat, text, base + i) for i, (ref, text) in enumerate(parts)]
         for item in items:
-            await self._col.update_one({"_id": item.ref}, {"$setOnInsert": self._doc(item, now)}, upsert=True)
+            doc = {**self._doc(item, now), "answers": list(answers)}
+            await self._col.update_one({"_id": item.ref}, {"$setOnInsert": doc}, upsert=True)
         return items
+
+    async def answered_ids(self, tenant: str) -> set[str]:
+        """Ids of the customer messages that replies waiting here answer."""
+        cursor = self._col.find({"tenant": tenant}, {"answers": 1})
+        return {message_id async for doc in cursor for message_id in doc.get("answers", [])}
 
     async def done(self, ref: str) -> None:
         """The bridge confirmed this send."""

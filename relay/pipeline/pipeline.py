@@ -196,6 +196,7 @@ class Pipeline:
         slug = event.tenant
         try:
             if isinstance(event, BridgeConnected):
+                await self._settle_covered(slug)
                 await self.sender.flush(slug)
                 await self.resume_pending(slug)
             elif isinstance(event, WhatsAppStateChanged):
@@ -220,8 +221,9 @@ class Pipeline:
         if tenant is None:
             return 0
         queued = 0
+        covered = await self._settle_covered(slug)
         for pending in await self.messages.pending(slug, before_order=self._boot_order):
-            if self.lanes.knows(slug, pending.id):
+            if pending.id in covered or self.lanes.knows(slug, pending.id):
                 continue
             self.lanes.add(
                 Incoming(slug, pending.chat, pending.id, pending.kind, pending.text,
@@ -232,6 +234,18 @@ class Pipeline:
         if queued:
             log.info("tenant %s: %d unanswered message(s) resumed", slug, queued)
         return queued
+
+    async def _settle_covered(self, slug: str) -> set[str]:
+        """Mark answered the messages a reply waiting in the outbox answers.
+
+        The relay writes a reply to the outbox before marking its messages answered; if it
+        stopped in between, the outbox resends that reply, and answering those messages
+        again would give the customer a second, different answer.
+        """
+        covered = await self.outbox.answered_ids(slug)
+        if covered:
+            await self.messages.settle(slug, sorted(covered), MessageStatus.ANSWERED, self._clock.now())
+        return covered
 
     def _recovered(self, slug: str) -> None:
         self.lanes.wake(slug)

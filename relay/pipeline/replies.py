@@ -33,9 +33,11 @@ class ReplySender:
         """Send (ref, text) parts in order; False if some wait in the outbox for a reconnect."""
         return await self.deliver(await self.enqueue(tenant, chat, parts))
 
-    async def enqueue(self, tenant: str, chat: str, parts: list[tuple[str, str]]) -> list[OutgoingText]:
-        """Write (ref, text) parts to the outbox without sending them yet."""
-        return await self._outbox.put(tenant, chat, parts, self._clock.now())
+    async def enqueue(
+        self, tenant: str, chat: str, parts: list[tuple[str, str]], answers: list[str] = (),
+    ) -> list[OutgoingText]:
+        """Write (ref, text) parts, answering the messages `answers`, to the outbox without sending them yet."""
+        return await self._outbox.put(tenant, chat, parts, self._clock.now(), answers)
 
     async def deliver(self, items: list[OutgoingText]) -> bool:
         """Send texts already in the outbox, in order; stop at the first that cannot go."""

@@ -143,7 +143,7 @@ class TurnRunner:
         parts = [(turn_ref(slug, ids, n), text) for n, text in enumerate(split_reply(answer))]
         # Outbox first, then the turn counts as answered, then the send: a crash at any
         # point leaves either the outbox entry or a pending turn whose refs are the same.
-        queued = await self._sender.enqueue(slug, chat_id, parts)
+        queued = await self._sender.enqueue(slug, chat_id, parts, answers=ids)
         await self._messages.settle(slug, ids, MessageStatus.ANSWERED, now)
         if queued:
             await self._sender.deliver(queued)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.support.pipeline import CUSTOMER, CUSTOMER_CHAT
 
 
@@ -55,3 +57,30 @@ async def test_reply_sent_while_the_bridge_is_away_waits_in_the_outbox(rig):
     await rig.reconnect(bridge)
     sent = await bridge.wait_for_sent()
     assert [s["text"] for s in sent] == ["Respuesta a: hola"]
+
+
+async def test_relay_dying_between_outbox_and_marking_answered_asks_openai_once(rig, monkeypatch):
+    await rig.add_tenant()
+    bridge = await rig.connect()
+    never = asyncio.Event()
+
+    async def dies_here(*args, **kwargs):  # the process is killed right after the outbox write
+        await never.wait()
+
+    monkeypatch.setattr(rig.pipeline.messages, "settle", dies_here)
+    await bridge.send_message(CUSTOMER, "hola")
+    await rig.wait_for_outbox_entries("panaderia", 1)
+    await bridge.drop()
+    monkeypatch.undo()
+    await rig.restart()
+    await rig.reconnect(bridge)
+    await rig.wait_for_outbox_empty("panaderia")
+    await rig.idle()
+    # The outbox's reply answers "hola"; the pending record must not start a second turn,
+    # which with a real model would be a second, different answer under a new ref once
+    # it merged with the customer's next message.
+    assert [s["text"] for s in bridge.sent] == ["Respuesta a: hola"]
+    assert rig.openai.responses_created == 1
+    await bridge.send_message(CUSTOMER, "¿y mañana?")
+    await bridge.wait_for_sent(count=2)
+    assert [s["text"] for s in bridge.sent] == ["Respuesta a: hola", "Respuesta a: ¿y mañana?"]

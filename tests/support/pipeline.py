@@ -125,6 +125,14 @@ class PipelineRig:
         await bridge.connect()
         await self.wait_for(lambda: self.bridges.is_connected(bridge.tenant))
 
+    async def wait_for_outbox_entries(self, slug: str, count: int, timeout: float = 5.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(await self.pipeline.outbox.waiting(slug)) < count:
+            if loop.time() > deadline:
+                raise AssertionError(f"the outbox of {slug} never held {count} entries")
+            await asyncio.sleep(0.02)
+
     async def wait_for_outbox_empty(self, slug: str, timeout: float = 5.0) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
