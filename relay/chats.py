@@ -84,7 +84,9 @@ class ChatRepository:
 
     COLLECTION = "chats"
     INDEXES = [
-        IndexModel([("tenant", ASCENDING), ("chat", ASCENDING)], unique=True, name="tenant_chat_unique"),
+        # Not unique: the _id (chat_key) already makes (tenant, chat) unique, and a unique
+        # secondary index makes every write scan the collection on the embedded store.
+        IndexModel([("tenant", ASCENDING), ("chat", ASCENDING)], name="tenant_chat"),
         IndexModel([("tenant", ASCENDING), ("pause_kind", ASCENDING)], name="tenant_pause"),
         IndexModel([("tenant", ASCENDING), ("last_activity_at", ASCENDING)], name="tenant_activity"),
     ]

@@ -96,21 +96,28 @@ class MessageLog:
             if media is not None and len(media.data_base64) <= MAX_STORED_MEDIA:
                 doc["media_base64"] = media.data_base64
                 doc["media_mime"] = media.mime
+        # An upsert that only inserts, rather than insert_one: the same outcome (a repeated id
+        # changes nothing), and on the embedded store (mongoeco 4.11) insert_one re-reads the
+        # whole collection to check the _id, so it slows down as the log grows (bench/README.md).
+        key = doc.pop("_id")
         try:
-            await self._col.insert_one(doc)
-        except DuplicateKeyError:
+            result = await self._col.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True)
+        except DuplicateKeyError:  # a concurrent upsert of the same id won the race
             return False
-        return True
+        return result.upserted_id is not None
 
     async def settle(self, tenant: str, ids: list[str], status: MessageStatus, now: datetime) -> None:
         """Mark these messages answered/held/failed/ignored and drop their content."""
         changes: dict[str, Any] = {"status": status.value}
         if status is MessageStatus.ANSWERED:
             changes["answered_day"] = day_of(now)
-        await self._col.update_many(
-            {"_id": {"$in": [f"{tenant}|{i}" for i in ids]}},
-            {"$set": changes, "$unset": {"text": "", "media_base64": "", "media_mime": ""}},
-        )
+        update = {"$set": changes, "$unset": {"text": "", "media_base64": "", "media_mime": ""}}
+        if len(ids) == 1:
+            # Most turns are one message; an _id equality is the embedded store's fast path
+            # ($in is planned like any query there and costs a scan of the collection).
+            await self._col.update_one({"_id": f"{tenant}|{ids[0]}"}, update)
+            return
+        await self._col.update_many({"_id": {"$in": [f"{tenant}|{i}" for i in ids]}}, update)
 
     async def pending(self, tenant: str, before_order: int | None = None) -> list[PendingMessage]:
         """The tenant's unanswered customer messages, oldest first."""

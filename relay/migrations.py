@@ -30,9 +30,17 @@ async def _v2_tenant_defaults(db: AsyncDatabase) -> None:
     await db["tenants"].update_many({"attention": {"$exists": False}}, {"$set": {"attention": None}})
 
 
+async def _v3_chats_index_not_unique(db: AsyncDatabase) -> None:
+    """The (tenant, chat) index became plain: `_id` already makes it unique, and a unique
+    secondary index makes every chats write scan the collection on the embedded store."""
+    if "tenant_chat_unique" in await db["chats"].index_information():
+        await db["chats"].drop_index("tenant_chat_unique")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _v1_initial),
     (2, "tenant defaults for suspended and attention", _v2_tenant_defaults),
+    (3, "chats (tenant, chat) index no longer unique", _v3_chats_index_not_unique),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -39,3 +39,11 @@ async def test_refuses_a_database_newer_than_the_code(store):
     await store.db["schema"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION + 1}})
     with pytest.raises(SchemaTooNew, match="upgrade Puente"):
         await migrate(store.db)
+
+
+async def test_migration_drops_the_old_unique_chats_index(store):
+    await store.db["schema"].update_one({"_id": "schema"}, {"$set": {"version": 2}})
+    await store.db["chats"].create_index([("tenant", 1), ("chat", 1)], unique=True, name="tenant_chat_unique")
+    await migrate(store.db)
+    assert "tenant_chat_unique" not in await store.db["chats"].index_information()
+    await migrate(store.db)  # harmless again
