@@ -86,10 +86,13 @@ describe('message delivery', () => {
     assert.equal(frame.sender, '56955556666@s.whatsapp.net');
   });
 
-  test('offline-delivered messages of another upsert type are not forwarded', async () => {
-    bridge.fake.apply(incoming('HIST1', { upsert_type: 'append' }));
+  test('messages written while the bridge was offline reach the relay; old history does not', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    bridge.fake.apply(incoming('HIST1', { upsert_type: 'append', timestamp: now - 8 * 3600 }));
+    bridge.fake.apply(incoming('OFF1', { upsert_type: 'append', timestamp: now - 120 }));
     bridge.fake.apply(incoming('LIVE1'));
     await relay.waitForFrame((f) => f.id === 'LIVE1');
+    assert.equal(relay.frames.some((f) => f.id === 'OFF1'), true);
     assert.equal(relay.frames.some((f) => f.id === 'HIST1'), false);
   });
 });
