@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from relay.logs import register_secret, scrub
 from relay.settings import Settings
 from relay.store import Store
 
@@ -62,7 +63,9 @@ CHECKS: list[tuple[str, Check]] = [
 
 
 async def run_checks(settings: Settings, checks: list[tuple[str, Check]] = CHECKS) -> bool:
-    """Run every check, print one line each; True if all passed."""
+    """Run every check, print one line each; True if all passed. No secret is printed."""
+    for secret in (settings.telegram_bot_token, settings.smtp_password, settings.secret_key):
+        register_secret(secret)
     ok = True
     for name, check in checks:
         try:
@@ -71,5 +74,5 @@ async def run_checks(settings: Settings, checks: list[tuple[str, Check]] = CHECK
         except Exception as exc:
             ok = False
             reason = str(exc) or type(exc).__name__
-            print(f"FAIL  {name}: {reason.splitlines()[0]}")
+            print(scrub(f"FAIL  {name}: {reason.splitlines()[0]}"))
     return ok
