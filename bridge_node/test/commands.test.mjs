@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { FakeRelay } from './support/fake_relay.mjs';
-import { connectAccount, startBridge, waitUntil } from './support/bridge_harness.mjs';
+import { closeBridge, connectAccount, openBridge, startBridge, waitUntil } from './support/bridge_harness.mjs';
 
 const CHAT = '56933334444@s.whatsapp.net';
 const GROUP = '120363000000000001@g.us';
@@ -13,15 +13,8 @@ describe('relay commands', () => {
   /** @type {Awaited<ReturnType<typeof startBridge>>} */
   let bridge;
 
-  beforeEach(async () => {
-    relay = new FakeRelay();
-    bridge = await startBridge({ relayUrl: await relay.listen() });
-  });
-
-  afterEach(async () => {
-    await bridge.app.stop();
-    await relay.close();
-  });
+  beforeEach(async () => ({ relay, bridge } = await openBridge({ linked: false })));
+  afterEach(() => closeBridge({ relay, bridge }));
 
   /** @param {string} ref */
   const resultOf = (ref) => relay.waitForFrame((f) => f.type === 'result' && f.ref === ref);

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { decideAfterClose } from '../src/connection_policy.mjs';
 import { AuthStore } from '../src/auth_state.mjs';
 import { FakeRelay } from './support/fake_relay.mjs';
-import { connectAccount, sleep, startBridge, waitUntil } from './support/bridge_harness.mjs';
+import { closeBridge, openBridge, sleep, startBridge, waitUntil } from './support/bridge_harness.mjs';
 
 describe('decideAfterClose', () => {
   test('maps each disconnect reason to its action', () => {
@@ -26,15 +26,9 @@ describe('WhatsApp disconnects', () => {
   /** @type {Awaited<ReturnType<typeof startBridge>>} */
   let bridge;
 
-  beforeEach(async () => {
-    relay = new FakeRelay();
-    bridge = await startBridge({ relayUrl: await relay.listen() });
-    await connectAccount(bridge.fake, relay);
-  });
-
+  beforeEach(async () => ({ relay, bridge } = await openBridge()));
   afterEach(async () => {
-    await bridge.app.stop();
-    await relay.close();
+    await closeBridge({ relay, bridge });
     assert.equal(bridge.fake.maxLiveSockets, 1, 'never two WhatsApp sockets at once');
   });
 

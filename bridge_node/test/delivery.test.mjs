@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { FakeWhatsApp } from '../src/fake_socket.mjs';
 import { FakeRelay } from './support/fake_relay.mjs';
-import { connectAccount, sleep, startBridge, waitUntil } from './support/bridge_harness.mjs';
+import { closeBridge, openBridge, sleep, startBridge, waitUntil } from './support/bridge_harness.mjs';
 
 const CHAT = '56933334444@s.whatsapp.net';
 
@@ -16,16 +16,8 @@ describe('message delivery', () => {
   /** @type {Awaited<ReturnType<typeof startBridge>>} */
   let bridge;
 
-  beforeEach(async () => {
-    relay = new FakeRelay();
-    bridge = await startBridge({ relayUrl: await relay.listen() });
-    await connectAccount(bridge.fake, relay);
-  });
-
-  afterEach(async () => {
-    await bridge.app.stop();
-    await relay.close();
-  });
+  beforeEach(async () => ({ relay, bridge } = await openBridge()));
+  afterEach(() => closeBridge({ relay, bridge }));
 
   /** @param {import('./support/fake_relay.mjs').RelayConnection} connection */
   const messageIds = (connection) => connection.frames.filter((f) => f.type === 'message').map((f) => f.id);
@@ -103,16 +95,8 @@ describe('sending', () => {
   /** @type {Awaited<ReturnType<typeof startBridge>>} */
   let bridge;
 
-  beforeEach(async () => {
-    relay = new FakeRelay();
-    bridge = await startBridge({ relayUrl: await relay.listen() });
-    await connectAccount(bridge.fake, relay);
-  });
-
-  afterEach(async () => {
-    await bridge.app.stop();
-    await relay.close();
-  });
+  beforeEach(async () => ({ relay, bridge } = await openBridge()));
+  afterEach(() => closeBridge({ relay, bridge }));
 
   /** @param {string} ref */
   const resultOf = (ref) => relay.waitForFrame((f) => f.type === 'result' && f.ref === ref);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { BridgeApp } from '../../src/bridge_app.mjs';
 import { FakeWhatsApp } from '../../src/fake_socket.mjs';
+import { FakeRelay } from './fake_relay.mjs';
 
 /** @type {string[]} */
 const madeDirs = [];
@@ -87,4 +88,24 @@ export async function connectAccount(fake, relay) {
   await relay.waitForFrame((f) => f.type === 'qr');
   fake.apply({ op: 'open', phone: '56911112222', name: 'Tienda' });
   return relay.waitForFrame((f) => f.type === 'status' && f.state === 'connected');
+}
+
+/**
+ * A FakeRelay and a bridge connected to it, its WhatsApp account linked unless `linked` is false.
+ * @param {{linked?: boolean}} [options]
+ */
+export async function openBridge({ linked = true } = {}) {
+  const relay = new FakeRelay();
+  const bridge = await startBridge({ relayUrl: await relay.listen() });
+  if (linked) await connectAccount(bridge.fake, relay);
+  return { relay, bridge };
+}
+
+/**
+ * Stop what openBridge started.
+ * @param {{relay: FakeRelay, bridge: Awaited<ReturnType<typeof startBridge>>}} opened
+ */
+export async function closeBridge({ relay, bridge }) {
+  await bridge.app.stop();
+  await relay.close();
 }
