@@ -47,6 +47,7 @@ class PipelineRig:
         self.tmp_path = tmp_path
         self.alerts: list[Alert] = []
         self.bridges_fakes: list[FakeBridge] = []
+        self.pipeline_options: dict[str, Any] = {}  # e.g. max_per_tenant; applied at (re)start
 
     async def start(self) -> None:
         """Build and start the relay components on the (started) store."""
@@ -70,6 +71,7 @@ class PipelineRig:
         self.pipeline = Pipeline(
             db, self.bus, self.tenants, self.bridges, self.states, self.settings, self.clock, self.metrics,
             clients=self.clients, retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05), stop_grace=0.5,
+            **self.pipeline_options,
         )
         self.cleanup = Cleanup(db, self.tenants, self.clients, self.clock)
         self.stats = Stats(db, self.clock)
