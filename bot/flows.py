@@ -39,8 +39,9 @@ def active(context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 
 def conversation(name: str, entry_points: Sequence[BaseHandler], states: dict[Any, list[BaseHandler]],
-                 timeout: float = FLOW_TIMEOUT) -> ConversationHandler:
-    """A flow: the given steps, ended by any other command or after `timeout` seconds."""
+                 timeout: float | None = None) -> ConversationHandler:
+    """A flow: the given steps, ended by any other command or after `timeout` seconds
+    (FLOW_TIMEOUT, read when the flow is built)."""
 
     async def quit_on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         return leave(context, name)
@@ -57,7 +58,7 @@ def conversation(name: str, entry_points: Sequence[BaseHandler], states: dict[An
             states={**states, ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)]},
             fallbacks=[MessageHandler(filters.COMMAND, quit_on_command)],
             allow_reentry=True,
-            conversation_timeout=timeout,
+            conversation_timeout=timeout if timeout is not None else FLOW_TIMEOUT,
             name=name,
         )
 

@@ -144,3 +144,17 @@ async def test_settings_toggle_in_place_and_ask_for_numbers(rig):
     await rig.say("5", lang="en")
     await rig.wait_for(lambda m: "✏️ Debounce (s): 5" in m.button_texts)
     assert (await rig.tenants.get("tienda-sol")).settings.debounce_seconds == 5.0
+
+
+async def test_a_flow_left_unanswered_times_out_and_keeps_nothing(store, tmp_path, monkeypatch):
+    monkeypatch.setattr("bot.flows.FLOW_TIMEOUT", 1.0)  # 10 minutes in production
+    rig = await BotRig(store, tmp_path / "data").start()
+    try:
+        await rig.say("/newtenant")
+        await rig.say("Panadería Sol")
+        gone = await rig.wait_for(lambda m: "sin respuesta" in (m.body or ""), timeout=10)
+        assert "Pasaron 10 minutos sin respuesta" in gone.body
+        assert "No estoy esperando nada" in (await rig.say("panaderia-sol")).body
+        assert (await rig.tenants.page(0))[1] == 0
+    finally:
+        await rig.stop()
