@@ -4,7 +4,7 @@ PYTHON ?= $(shell for p in $$HOME/.pyenv/versions/3.13*/bin/python3.13 /root/.py
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install install-test chromium pytest node-test check clean
+.PHONY: run test install install-test install-bench chromium check clean
 
 ## Install everything and run Puente on the embedded store (or MONGODB_URI).
 run: install
@@ -21,6 +21,10 @@ check: install
 install: $(VENV)/.installed bridge_node/node_modules/.installed
 
 install-test: install $(VENV)/.installed-test
+
+## The benchmarks' extras (plots, profilers); see bench/README.md.
+install-bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or pass PYTHON=/path/to/python3.13"; exit 1; }
