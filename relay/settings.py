@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -29,6 +30,7 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8080"
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)
     smtp_username: str | None = None
@@ -50,6 +52,16 @@ class Settings(BaseSettings):
             if not all(re.fullmatch(r"-?\d+", p) for p in parts):
                 raise ValueError("must be comma-separated numeric Telegram user ids, e.g. 12345,67890")
             return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return tuple(ip_network(p.strip(), strict=False) for p in value.split(",") if p.strip())
+            except ValueError:
+                raise ValueError("must be comma-separated IP addresses or networks, e.g. 127.0.0.1,10.0.0.0/8") from None
         return value
 
     @field_validator("log_level", "log_format", "smtp_security", mode="before")

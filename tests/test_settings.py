@@ -46,6 +46,7 @@ def _error(monkeypatch, **env: str) -> str:
         ({"PUBLIC_URL": "example.com"}, "PUBLIC_URL: must be an http:// or https:// URL"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: Input should be 'text' or 'json'"),
         ({"SMTP_HOST": "mail.example.com"}, "SMTP_FROM: is required when SMTP_HOST is set"),
+        ({"TRUSTED_PROXIES": "10.0.0.1,proxy.local"}, "TRUSTED_PROXIES: must be comma-separated IP addresses"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, env, expected):

@@ -136,7 +136,7 @@ class LandingPages:
     # --- finding the tenant -------------------------------------------------------
 
     async def _tenant_for(self, request: web.Request) -> Tenant:
-        address = client_address(request)
+        address = client_address(request, self._settings.trusted_proxies)
         if self._misses.blocked(address):
             raise _Refused(429)
         tenant = await self._find(request.match_info.get("token", ""))

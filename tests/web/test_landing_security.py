@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
+
 import pytest
 
 from tests.support.web import TENANT_KEY, fetch, form_token, post_form, read_sse_event
@@ -53,6 +55,26 @@ async def test_repeated_misses_from_one_address_are_refused_for_ten_minutes(rig,
     rig.clock.advance(minutes=10, seconds=1)
     status, _, _ = await fetch(http, rig.page_url(tenant))
     assert status == 200
+
+
+async def test_behind_a_trusted_proxy_each_client_is_limited_on_its_own(rig, http):
+    rig.settings.trusted_proxies = (ip_network("127.0.0.0/8"),)  # the proxy runs on loopback
+    tenant = await rig.new_tenant()
+    attacker = {"X-Forwarded-For": "203.0.113.5"}
+    for n in range(20):
+        assert (await fetch(http, f"{rig.url}/c/guess{n:027d}", headers=attacker))[0] == 404
+    assert (await fetch(http, f"{rig.url}/c/guess{21:027d}", headers=attacker))[0] == 429
+    client = {"X-Forwarded-For": "198.51.100.7, 203.0.113.5"}  # spoofed first hop; the proxy appended the real one
+    assert (await fetch(http, rig.page_url(tenant), headers=client))[0] == 429
+    honest = {"X-Forwarded-For": "198.51.100.8"}
+    assert (await fetch(http, rig.page_url(tenant), headers=honest))[0] == 200
+
+
+async def test_without_trusted_proxies_a_forwarded_header_does_not_dodge_the_limit(rig, http):
+    for n in range(20):
+        await fetch(http, f"{rig.url}/c/guess{n:027d}", headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    status, _, _ = await fetch(http, f"{rig.url}/c/guess{21:027d}", headers={"X-Forwarded-For": "198.51.100.9"})
+    assert status == 429
 
 
 async def test_every_response_carries_the_security_headers(rig, http):
