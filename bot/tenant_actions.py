@@ -63,15 +63,25 @@ async def model_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _set_field(update, context, "model", services(context).tenants.set_model, lambda t_: t_.model)
 
 
+async def description_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/description <slug> <text>: the short description the client's page shows."""
+    await _set_field(update, context, "description", services(context).tenants.set_description,
+                     lambda t_: t_.description, words=True)
+
+
 async def _set_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str,
-                     setter: Callable[[str, str, str], Awaitable[Tenant]], shown: Callable[[Tenant], str]) -> None:
-    """`/<field> <slug> <value>`: validate and store one field, or say what is wrong."""
-    tenant = await tenant_from_args(update, context, field, count=2)
+                     setter: Callable[[str, str, str], Awaitable[Tenant]], shown: Callable[[Tenant], str],
+                     *, words: bool = False) -> None:
+    """`/<field> <slug> <value>`: validate and store one field, or say what is wrong.
+
+    With `words`, the value is the rest of the message (several words)."""
+    tenant = await tenant_from_args(update, context, field, count=2, more_ok=words)
     if tenant is None:
         return
     lang = lang_of(update)
+    value = " ".join(context.args[1:]) if words else context.args[1]
     try:
-        tenant = await setter(tenant.slug, context.args[1], actor(update))
+        tenant = await setter(tenant.slug, value, actor(update))
     except TenantError as exc:
         await refuse(update, lang, exc, field)
         return
@@ -167,6 +177,7 @@ def handlers() -> list:
         CommandHandler("enable", enable_command),
         CommandHandler("disable", disable_command),
         CommandHandler("email", email_command),
+        CommandHandler("description", description_command),
         CommandHandler("model", model_command),
         CommandHandler("invite", invite_command),
         CommandHandler("logout", logout_command),

@@ -135,7 +135,8 @@ class TenantService:
         return await self._change(slug, actor, "instructions", instructions=validation.instructions(text))
 
     async def set_description(self, slug: str, text: str, actor: str) -> Tenant:
-        return await self._change(slug, actor, "description", description=text.strip()[:300])
+        """The short description of the assistant that the client's page shows."""
+        return await self._change(slug, actor, "description", description=validation.description(text))
 
     async def set_openai_key(self, slug: str, key: str, actor: str) -> Tenant:
         key = validation.openai_key(key)

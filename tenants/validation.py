@@ -77,3 +77,11 @@ def instructions(value: str) -> str:
     if not value or len(value) > 20_000:
         raise InvalidInput("instructions", "instructions are 1-20,000 characters of text")
     return value
+
+
+def description(value: str) -> str:
+    """The assistant's short description for the client's page: 1-300 characters of text."""
+    cleaned = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C").strip()
+    if not cleaned or len(cleaned) > 300:
+        raise InvalidInput("description", "a description is 1-300 characters of text")
+    return cleaned

@@ -62,6 +62,15 @@ async def test_model_command_sets_the_model(rig):
     assert (await rig.tenants.get("tienda-sol")).model == "gpt-4o-mini"
 
 
+async def test_description_command_sets_what_the_clients_page_shows(rig):
+    await rig.add_tenant("tienda-sol")
+    answer = await rig.say("/description tienda-sol Panes y <b>tortas</b> en Ñuñoa")
+    assert "Panes y &lt;b&gt;tortas&lt;/b&gt; en Ñuñoa" in answer.body
+    assert (await rig.tenants.get("tienda-sol")).description == "Panes y <b>tortas</b> en Ñuñoa"
+    assert "/description &lt;slug&gt; &lt;text&gt;" in (await rig.say("/description tienda-sol")).body
+    assert (await rig.tenants.get("tienda-sol")).description == "Panes y <b>tortas</b> en Ñuñoa"
+
+
 async def test_delete_needs_confirm_and_cancel_keeps_the_tenant(rig):
     await rig.add_tenant("tienda-sol")
     question = await rig.say("/delete tienda-sol")
