@@ -114,27 +114,25 @@ class QrDelivery:
 
     async def _show_connected(self, slug: str, watcher: Watcher, state: WhatsAppState) -> None:
         text = t(watcher.lang, "qr_connected", name=esc(await self._name(slug)), phone=esc(state.phone or "?"))
-        bot = self._require_bot()
-        if watcher.message_id is not None:
-            done = await with_retry(lambda: bot.edit_message_caption(
-                chat_id=watcher.chat_id, message_id=watcher.message_id, caption=text, reply_markup=None),
-                f"QR connected caption for {slug}")
-            if done is not None:
-                return
-        await with_retry(lambda: bot.send_message(watcher.chat_id, text), f"connected note for {slug}")
+        await self._replace_photo_caption(slug, watcher, text, None, "connected")
 
     async def _show_timeout(self, slug: str, watcher: Watcher) -> None:
         text = t(watcher.lang, "qr_timeout", name=esc(await self._name(slug)))
         markup = InlineKeyboardMarkup([[cb.button(t(watcher.lang, "btn.new_qr"), cb.QR, slug)]])
+        await self._replace_photo_caption(slug, watcher, text, markup, "timeout")
+
+    async def _replace_photo_caption(self, slug: str, watcher: Watcher, text: str,
+                                     markup: InlineKeyboardMarkup | None, what: str) -> None:
+        """Turn the QR photo's caption into `text`; send `text` instead when there is no photo to edit."""
         bot = self._require_bot()
         if watcher.message_id is not None:
             done = await with_retry(lambda: bot.edit_message_caption(
                 chat_id=watcher.chat_id, message_id=watcher.message_id, caption=text, reply_markup=markup),
-                f"QR timeout caption for {slug}")
+                f"QR {what} caption for {slug}")
             if done is not None:
                 return
         await with_retry(lambda: bot.send_message(watcher.chat_id, text, reply_markup=markup),
-                         f"QR timeout note for {slug}")
+                         f"QR {what} note for {slug}")
 
     # --- small parts -----------------------------------------------------------------
 
