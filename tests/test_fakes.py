@@ -61,7 +61,7 @@ async def test_openai_deleting_unknown_conversation_is_not_found(fake_openai: Fa
 
 
 async def test_openai_invalid_key_raises_authentication_error(fake_openai: FakeOpenAI) -> None:
-    async with openai_client(fake_openai, key="sk-live-wrong") as client:
+    async with openai_client(fake_openai, key="sk-fake-wrong") as client:
         with pytest.raises(openai.AuthenticationError) as caught:
             await client.responses.create(model="gpt-4.1-mini", input="hola")
     assert caught.value.code == "invalid_api_key"

@@ -75,7 +75,7 @@ async def test_one_tenant_with_a_bad_key_does_not_stop_the_others(rig, clock):
     fine = await rig.connect("zzz-bien")
     await customer_says(rig, broken, CUSTOMER, "hola")
     await customer_says(rig, fine, CUSTOMER, "hola")
-    await rig.tenants.set_openai_key("aaa-roto", "sk-live-revoked-key-000000001", "telegram:1")
+    await rig.tenants.set_openai_key("aaa-roto", "sk-fake-revoked-key-000000001", "telegram:1")
     clock.advance(hours=25)
     counts = await rig.cleanup.run()
     assert counts.failed_tenants == ["aaa-roto"]

@@ -8,7 +8,7 @@ from tests.support.pipeline import CUSTOMER, CUSTOMER_CHAT, KEY
 
 OTHER = "5491144445555"
 OTHER_CHAT = f"{OTHER}@s.whatsapp.net"
-BAD_KEY = "sk-live-revoked-key-000000001"
+BAD_KEY = "sk-fake-revoked-key-000000001"
 
 
 def texts(bridge, chat=CUSTOMER_CHAT):
