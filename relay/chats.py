@@ -47,7 +47,6 @@ class Chat:
     paused_at: datetime | None = None
     last_customer_at: datetime | None = None
     last_owner_at: datetime | None = None
-    last_bot_at: datetime | None = None
     last_activity_at: datetime | None = None
 
     @property
@@ -74,7 +73,6 @@ class Chat:
             paused_at=_when(doc.get("paused_at")),
             last_customer_at=_when(doc.get("last_customer_at")),
             last_owner_at=_when(doc.get("last_owner_at")),
-            last_bot_at=_when(doc.get("last_bot_at")),
             last_activity_at=_when(doc.get("last_activity_at")),
         )
 
@@ -122,11 +120,6 @@ class ChatRepository:
             if doc:
                 return Chat.from_doc(doc)
         return chat_doc
-
-    async def touch_bot(self, tenant: str, chat: str, now: datetime) -> None:
-        await self._col.update_one(
-            {"_id": chat_key(tenant, chat)}, {"$set": {"last_bot_at": now, "last_activity_at": now}}
-        )
 
     async def set_conversation(self, tenant: str, chat: str, conversation_id: str) -> str:
         """Store the chat's conversation unless one is already there; return the one kept."""

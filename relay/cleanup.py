@@ -35,7 +35,6 @@ class CleanupCounts:
     conversations_forgotten: int = 0
     handoffs_ended: int = 0
     records_removed: int = 0
-    texts_removed: int = 0
     failures: int = 0
     failed_tenants: list[str] = field(default_factory=list)
 
@@ -82,12 +81,11 @@ class Cleanup:
                 counts.failed_tenants.append(tenant.slug)
                 log.warning("cleanup of tenant %s stopped: %s", tenant.slug, type(exc).__name__)
         counts.records_removed = await self._messages.forget_old(now, DEDUPE_DAYS)
-        counts.texts_removed = await self._messages.strip_settled_content()
         await self._errors.forget_old(now)
         log.info(
-            "cleanup: %d conversation(s) forgotten, %d handoff(s) ended, %d old record(s) and %d text(s) "
-            "removed, %d failure(s)", counts.conversations_forgotten, counts.handoffs_ended,
-            counts.records_removed, counts.texts_removed, counts.failures,
+            "cleanup: %d conversation(s) forgotten, %d handoff(s) ended, %d quiet chat log(s) removed, "
+            "%d failure(s)", counts.conversations_forgotten, counts.handoffs_ended,
+            counts.records_removed, counts.failures,
         )
         return counts
 

@@ -1,8 +1,15 @@
-"""The `messages` collection: every WhatsApp message once, for dedupe, stats and recovery.
+"""The message log: one document per chat, for dedupe, pending turns and daily counts.
 
-A message is recorded before it is acked (the `_id` makes a repeated id a duplicate key,
-never a second record). Its text and media stay only until its turn is answered (or
-dropped), so unanswered turns survive a restart and nothing lingers afterwards.
+Every message is recorded before it is acked. A chat's document keeps the ids of its last
+`SEEN_PER_CHAT` recorded messages (a repeated id among them is a duplicate, never a second
+record), the customer messages whose turn is not answered yet (their text until then, so
+unanswered turns survive a restart), and per-day counters for the stats.
+
+One document per chat, rather than one per message, keeps every write on the hot path an
+update of a document that already exists. On the embedded store (mongoeco 4.11) writing a
+document that does not exist yet costs a scan of the whole collection, so a
+one-document-per-message log got slower with every message it kept (bench/README.md).
+Media is kept apart, in `message_media`, only while its turn waits.
 """
 
 from __future__ import annotations
@@ -13,27 +20,35 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 # Media above this size is not stored: after a restart such a turn is answered from its caption.
 MAX_STORED_MEDIA = 4 * 1024 * 1024
+# A repeated id is recognised among this many most recent messages of its chat: bridges
+# resend within minutes, and WhatsApp's catch-up after a restart is hours, not hundreds of
+# messages, old.
+SEEN_PER_CHAT = 200
+FAILED_PER_CHAT = 50
 
 
 class MessageStatus(enum.StrEnum):
-    """Where a recorded message stands."""
+    """How a customer message's turn ended."""
 
-    PENDING = "pending"  # a customer turn not answered yet
     ANSWERED = "answered"
-    HELD = "held"  # recorded, not answered (paused chat, suspended bot)
+    HELD = "held"  # not answered: paused chat, suspended bot
     FAILED = "failed"  # OpenAI failed for a transient reason; the fallback was sent
-    IGNORED = "ignored"  # not for the bot: own messages, groups, status, commands
+    IGNORED = "ignored"  # not for the bot: nothing to answer, unsupported kind
 
 
 def day_of(moment: datetime) -> str:
     """The UTC day of a moment, as stored for per-day counts."""
     return moment.strftime("%Y-%m-%d")
+
+
+def log_key(tenant: str, chat: str) -> str:
+    return f"{tenant}|{chat}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,99 +64,154 @@ class PendingMessage:
     media_mime: str | None
     order: int
 
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> PendingMessage:
-        return cls(
-            tenant=doc["tenant"], chat=doc["chat"], id=doc["message_id"], kind=doc.get("kind", "text"),
-            text=doc.get("text"), media_base64=doc.get("media_base64"), media_mime=doc.get("media_mime"),
-            order=doc.get("order", 0),
-        )
-
 
 class MessageLog:
-    """Records messages exactly once per (tenant, message id)."""
+    """Records messages exactly once per (tenant, chat, message id)."""
 
-    COLLECTION = "messages"
+    COLLECTION = "message_log"
+    MEDIA_COLLECTION = "message_media"
     INDEXES = [
-        IndexModel([("tenant", ASCENDING), ("status", ASCENDING), ("order", ASCENDING)], name="tenant_status"),
-        IndexModel([("tenant", ASCENDING), ("day", ASCENDING)], name="tenant_day"),
-        IndexModel([("day", ASCENDING)], name="day"),
-        IndexModel([("tenant", ASCENDING), ("answered_day", ASCENDING)], name="tenant_answered_day"),
-        IndexModel([("received_at", ASCENDING)], name="received_at"),
+        IndexModel([("tenant", ASCENDING)], name="tenant"),
+        IndexModel([("last_at", ASCENDING)], name="last_at"),
     ]
+    MEDIA_INDEXES = [IndexModel([("received_at", ASCENDING)], name="received_at")]
 
     def __init__(self, db: AsyncDatabase) -> None:
         self._col = db[self.COLLECTION]
+        self._media = db[self.MEDIA_COLLECTION]
 
     async def ensure_indexes(self) -> None:
         await self._col.create_indexes(self.INDEXES)
+        await self._media.create_indexes(self.MEDIA_INDEXES)
 
     async def record(self, tenant: str, message: Any, *, customer: bool, now: datetime) -> bool:
-        """Store `message` (a relay.protocol.Message); False if this id was already recorded."""
-        doc: dict[str, Any] = {
-            "_id": f"{tenant}|{message.id}",
-            "tenant": tenant,
-            "chat": message.chat,
-            "message_id": message.id,
-            "kind": message.kind,
-            "inbound": customer,
-            "status": MessageStatus.PENDING.value if customer else MessageStatus.IGNORED.value,
-            "received_at": now,
-            "day": day_of(now),
-            "order": time.time_ns(),
+        """Store `message` (a relay.protocol.Message); False if this id was already recorded.
+
+        A customer message also waits as pending until `settle`.
+        """
+        key, day = log_key(tenant, message.chat), day_of(now)
+        update: dict[str, Any] = {
+            "$push": {"seen": {"$each": [message.id], "$slice": -SEEN_PER_CHAT}},
+            "$set": {"last_at": now},
+            "$setOnInsert": {"tenant": tenant, "chat": message.chat},
         }
+        entry: dict[str, Any] | None = None
         if customer:
-            doc["text"] = message.text
+            entry = {"id": message.id, "kind": message.kind, "text": message.text, "order": time.time_ns(),
+                     "received_at": now}
             media = message.media
             if media is not None and len(media.data_base64) <= MAX_STORED_MEDIA:
-                doc["media_base64"] = media.data_base64
-                doc["media_mime"] = media.mime
-        # An upsert that only inserts, rather than insert_one: the same outcome (a repeated id
-        # changes nothing), and on the embedded store (mongoeco 4.11) insert_one re-reads the
-        # whole collection to check the _id, so it slows down as the log grows (bench/README.md).
-        key = doc.pop("_id")
-        try:
-            result = await self._col.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True)
-        except DuplicateKeyError:  # a concurrent upsert of the same id won the race
-            return False
-        return result.upserted_id is not None
+                # Stored first: a pending entry that names media always finds it.
+                await self._media.update_one(
+                    {"_id": log_key(tenant, message.id)},
+                    {"$setOnInsert": {"tenant": tenant, "data_base64": media.data_base64, "mime": media.mime,
+                                      "received_at": now}},
+                    upsert=True,
+                )
+                entry["media"] = True
+            update["$push"]["pending"] = entry
+            update["$inc"] = {f"days.{day}.in": 1}
+        before = await self._write_returning_before(key, update)
+        if before is None or message.id not in before.get("seen", []):
+            return True
+        # A repeat: take back what this write added (the id stays in `seen` twice, harmlessly).
+        if entry is not None:
+            await self._col.update_one(
+                {"_id": key},
+                {"$pull": {"pending": {"id": message.id, "order": entry["order"]}}, "$inc": {f"days.{day}.in": -1}},
+            )
+            if entry.get("media") and message.id not in {p["id"] for p in before.get("pending", [])}:
+                await self._media.delete_one({"_id": log_key(tenant, message.id)})
+        return False
 
-    async def settle(self, tenant: str, ids: list[str], status: MessageStatus, now: datetime) -> None:
-        """Mark these messages answered/held/failed/ignored and drop their content."""
-        changes: dict[str, Any] = {"status": status.value}
+    async def _write_returning_before(self, key: str, update: dict[str, Any]) -> dict[str, Any] | None:
+        for attempt in range(2):
+            try:
+                return await self._col.find_one_and_update(
+                    {"_id": key}, update, upsert=True, return_document=ReturnDocument.BEFORE,
+                    projection={"seen": 1, "pending.id": 1},
+                )
+            except DuplicateKeyError:  # two first messages of a new chat raced to create it
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def settle(self, tenant: str, chat: str, ids: list[str], status: MessageStatus, now: datetime) -> None:
+        """These messages' turn ended: they stop being pending, and answered ones are counted."""
+        counter = f"days.{day_of(now)}.answered"
+        update: dict[str, Any] = {"$pull": {"pending": {"id": {"$in": list(ids)}}}}
         if status is MessageStatus.ANSWERED:
-            changes["answered_day"] = day_of(now)
-        update = {"$set": changes, "$unset": {"text": "", "media_base64": "", "media_mime": ""}}
-        if len(ids) == 1:
-            # Most turns are one message; an _id equality is the embedded store's fast path
-            # ($in is planned like any query there and costs a scan of the collection).
-            await self._col.update_one({"_id": f"{tenant}|{ids[0]}"}, update)
-            return
-        await self._col.update_many({"_id": {"$in": [f"{tenant}|{i}" for i in ids]}}, update)
+            update["$inc"] = {counter: len(ids)}
+        if status is MessageStatus.FAILED:
+            update["$push"] = {"failed": {"$each": list(ids), "$slice": -FAILED_PER_CHAT}}
+        before = await self._col.find_one_and_update(
+            {"_id": log_key(tenant, chat)}, update, projection={"pending.id": 1, "pending.media": 1},
+            return_document=ReturnDocument.BEFORE,
+        )
+        was_pending = [p for p in (before or {}).get("pending", []) if p["id"] in ids]
+        answered_ids = {p["id"] for p in was_pending}
+        if status is MessageStatus.ANSWERED and before is not None and len(answered_ids) != len(ids):
+            # Settling again what was settled already (a recovery path) counts nothing.
+            await self._col.update_one({"_id": log_key(tenant, chat)}, {"$inc": {counter: len(answered_ids) - len(ids)}})
+        media = [log_key(tenant, p["id"]) for p in was_pending if p.get("media")]
+        if media:
+            await self._media.delete_many({"_id": {"$in": media}})
 
     async def pending(self, tenant: str, before_order: int | None = None) -> list[PendingMessage]:
         """The tenant's unanswered customer messages, oldest first."""
-        query: dict[str, Any] = {"tenant": tenant, "status": MessageStatus.PENDING.value}
-        if before_order is not None:
-            query["order"] = {"$lt": before_order}
-        cursor = self._col.find(query).sort("order", ASCENDING)
-        return [PendingMessage.from_doc(doc) async for doc in cursor]
+        found: dict[str, PendingMessage] = {}
+        async for doc in self._col.find({"tenant": tenant, "pending.0": {"$exists": True}}):
+            for entry in sorted(doc["pending"], key=lambda p: p["order"]):
+                if before_order is not None and entry["order"] >= before_order:
+                    continue
+                media = await self._media.find_one({"_id": log_key(tenant, entry["id"])}) if entry.get("media") else None
+                found.setdefault(entry["id"], PendingMessage(
+                    tenant=tenant, chat=doc["chat"], id=entry["id"], kind=entry.get("kind", "text"),
+                    text=entry.get("text"), media_base64=media["data_base64"] if media else None,
+                    media_mime=media["mime"] if media else None, order=entry["order"],
+                ))
+        return sorted(found.values(), key=lambda p: p.order)
+
+    async def pending_count(self, tenant: str | None = None) -> int:
+        query: dict[str, Any] = {"pending.0": {"$exists": True}}
+        if tenant is not None:
+            query["tenant"] = tenant
+        return sum([len(doc["pending"]) async for doc in self._col.find(query, {"pending.id": 1})])
+
+    async def recorded(self, tenant: str, ids: list[str]) -> set[str]:
+        """Which of these ids are recorded (among each chat's recent ones)."""
+        wanted = set(ids)
+        return {i async for doc in self._col.find({"tenant": tenant}, {"seen": 1}) for i in doc.get("seen", [])
+                if i in wanted}
+
+    async def failed_ids(self, tenant: str) -> set[str]:
+        """Ids of the tenant's recent messages whose turn gave up (the fallback was sent)."""
+        return {i async for doc in self._col.find({"tenant": tenant}, {"failed": 1}) for i in doc.get("failed", [])}
+
+    async def count(self, field: str, days: list[str], tenant: str | None = None) -> int:
+        """Sum of a daily counter (`in`: customer messages, `answered`) over these days."""
+        query: dict[str, Any] = {"tenant": tenant} if tenant is not None else {}
+        projection = {f"days.{day}.{field}": 1 for day in days}
+        total = 0
+        async for doc in self._col.find(query, projection):
+            counters = doc.get("days", {})
+            total += sum(int(counters.get(day, {}).get(field, 0)) for day in days)
+        return total
 
     async def forget_old(self, now: datetime, days: int = 7) -> int:
-        """Remove records older than `days` (the dedupe window)."""
-        result = await self._col.delete_many({"received_at": {"$lt": now - timedelta(days=days)}})
-        return result.deleted_count
-
-    async def strip_settled_content(self) -> int:
-        """Drop any text or media left on messages that no longer wait for an answer."""
-        result = await self._col.update_many(
-            {"status": {"$ne": MessageStatus.PENDING.value}, "text": {"$exists": True}},
-            {"$unset": {"text": "", "media_base64": "", "media_mime": ""}},
-        )
-        return result.modified_count
-
-    async def count(self, query: dict[str, Any]) -> int:
-        return await self._col.count_documents(query)
+        """Drop chats quiet for `days` with nothing pending, and counters older than that."""
+        cutoff = now - timedelta(days=days)
+        removed = (await self._col.delete_many(
+            {"last_at": {"$lt": cutoff}, "pending.0": {"$exists": False}}
+        )).deleted_count
+        oldest_day = day_of(cutoff)
+        async for doc in self._col.find({"days": {"$exists": True}}, {"days": 1}):
+            stale = [day for day in doc.get("days", {}) if day < oldest_day]
+            if stale:
+                await self._col.update_one({"_id": doc["_id"]}, {"$unset": {f"days.{day}": "" for day in stale}})
+        await self._media.delete_many({"received_at": {"$lt": cutoff}})
+        return removed
 
     async def delete_tenant(self, tenant: str) -> int:
+        await self._media.delete_many({"tenant": tenant})
         return (await self._col.delete_many({"tenant": tenant})).deleted_count

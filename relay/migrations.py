@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from relay.message_log import FAILED_PER_CHAT, SEEN_PER_CHAT, log_key
+
 log = logging.getLogger("relay.migrations")
 
 Migration = Callable[[AsyncDatabase], Awaitable[None]]
@@ -37,10 +39,51 @@ async def _v3_chats_index_not_unique(db: AsyncDatabase) -> None:
         await db["chats"].drop_index("tenant_chat_unique")
 
 
+async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
+    """`messages` (a document per message) becomes `message_log` (a document per chat).
+
+    Repeatable: every chat document is rebuilt from `messages` with $set, and `messages` is
+    dropped only at the end.
+    """
+    chats: dict[str, dict] = {}
+    async for doc in db["messages"].find({}).sort("order", 1):
+        key = log_key(doc["tenant"], doc["chat"])
+        chat = chats.setdefault(key, {"tenant": doc["tenant"], "chat": doc["chat"], "seen": [], "pending": [],
+                                      "failed": [], "days": {}, "last_at": doc.get("received_at")})
+        chat["seen"].append(doc["message_id"])
+        chat["last_at"] = doc.get("received_at") or chat["last_at"]
+        status = doc.get("status")
+        if doc.get("inbound") and doc.get("day"):
+            counters = chat["days"].setdefault(doc["day"], {"in": 0, "answered": 0})
+            counters["in"] += 1
+        if status == "answered" and doc.get("answered_day"):
+            chat["days"].setdefault(doc["answered_day"], {"in": 0, "answered": 0})["answered"] += 1
+        if status == "failed":
+            chat["failed"].append(doc["message_id"])
+        if status == "pending":
+            entry = {"id": doc["message_id"], "kind": doc.get("kind", "text"), "text": doc.get("text"),
+                     "order": doc.get("order", 0), "received_at": doc.get("received_at")}
+            if doc.get("media_base64"):
+                await db["message_media"].update_one(
+                    {"_id": log_key(doc["tenant"], doc["message_id"])},
+                    {"$set": {"tenant": doc["tenant"], "data_base64": doc["media_base64"],
+                              "mime": doc.get("media_mime"), "received_at": doc.get("received_at")}},
+                    upsert=True,
+                )
+                entry["media"] = True
+            chat["pending"].append(entry)
+    for key, chat in chats.items():
+        chat["seen"] = chat["seen"][-SEEN_PER_CHAT:]
+        chat["failed"] = chat["failed"][-FAILED_PER_CHAT:]
+        await db["message_log"].update_one({"_id": key}, {"$set": chat}, upsert=True)
+    await db["messages"].drop()
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _v1_initial),
     (2, "tenant defaults for suspended and attention", _v2_tenant_defaults),
     (3, "chats (tenant, chat) index no longer unique", _v3_chats_index_not_unique),
+    (4, "message log: one document per chat instead of one per message", _v4_message_log_per_chat),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -65,10 +65,12 @@ class Outbox:
             await self._col.update_one({"_id": item.ref}, {"$setOnInsert": doc}, upsert=True)
         return items
 
-    async def answered_ids(self, tenant: str) -> set[str]:
-        """Ids of the customer messages that replies waiting here answer."""
-        cursor = self._col.find({"tenant": tenant}, {"answers": 1})
-        return {message_id async for doc in cursor for message_id in doc.get("answers", [])}
+    async def answered(self, tenant: str) -> dict[str, set[str]]:
+        """Per chat, the ids of the customer messages that replies waiting here answer."""
+        covered: dict[str, set[str]] = {}
+        async for doc in self._col.find({"tenant": tenant}, {"chat": 1, "answers": 1}):
+            covered.setdefault(doc["chat"], set()).update(doc.get("answers", []))
+        return covered
 
     async def done(self, ref: str) -> None:
         """The bridge confirmed this send."""

@@ -84,15 +84,15 @@ class Stats:
         return TenantSummary(
             chats=await self._chats.count(slug),
             paused_chats=await self._chats.count(slug, paused=True),
-            messages_today=await self._messages.count({"tenant": slug, "day": today, "inbound": True}),
-            answered_today=await self._messages.count({"tenant": slug, "answered_day": today}),
+            messages_today=await self._messages.count("in", [today], tenant=slug),
+            answered_today=await self._messages.count("answered", [today], tenant=slug),
         )
 
     async def totals(self) -> Totals:
         now = self._clock.now()
         week = _last_days(now, 7)
         return Totals(
-            messages_today=await self._messages.count({"day": day_of(now), "inbound": True}),
-            messages_7d=await self._messages.count({"day": {"$in": week}, "inbound": True}),
+            messages_today=await self._messages.count("in", [day_of(now)]),
+            messages_7d=await self._messages.count("in", week),
             openai_errors_7d=await self._errors.count(week),
         )

@@ -186,7 +186,7 @@ class Pipeline:
 
     async def _settle(self, slug: str, message: Message, status: MessageStatus, customer: bool) -> None:
         if customer:
-            await self.messages.settle(slug, [message.id], status, self._clock.now())
+            await self.messages.settle(slug, message.chat, [message.id], status, self._clock.now())
 
     async def _ack(self, slug: str, message_id: str) -> None:
         try:
@@ -248,9 +248,10 @@ class Pipeline:
         stopped in between, the outbox resends that reply, and answering those messages
         again would give the customer a second, different answer.
         """
-        covered = await self.outbox.answered_ids(slug)
-        if covered:
-            await self.messages.settle(slug, sorted(covered), MessageStatus.ANSWERED, self._clock.now())
+        covered: set[str] = set()
+        for chat, ids in (await self.outbox.answered(slug)).items():
+            await self.messages.settle(slug, chat, sorted(ids), MessageStatus.ANSWERED, self._clock.now())
+            covered |= ids
         return covered
 
     def _recovered(self, slug: str) -> None:

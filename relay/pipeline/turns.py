@@ -59,18 +59,18 @@ class TurnRunner:
         try:
             return await self._run(slug, chat_id, items)
         except Exception:
-            await self._messages.settle(slug, [i.id for i in items], MessageStatus.FAILED, self._clock.now())
+            await self._messages.settle(slug, chat_id, [i.id for i in items], MessageStatus.FAILED, self._clock.now())
             raise
 
     async def _run(self, slug: str, chat_id: str, items: list[Incoming]) -> Outcome:
         ids = [item.id for item in items]
         tenant = await self._cache.get(slug)
         if tenant is None:
-            await self._messages.settle(slug, ids, MessageStatus.IGNORED, self._clock.now())
+            await self._messages.settle(slug, chat_id, ids, MessageStatus.IGNORED, self._clock.now())
             return Outcome.DONE
         chat = await self._chats.get(slug, chat_id)
         if tenant.suspended or await self._still_paused(tenant, chat):
-            await self._messages.settle(slug, ids, MessageStatus.HELD, self._clock.now())
+            await self._messages.settle(slug, chat_id, ids, MessageStatus.HELD, self._clock.now())
             return Outcome.DONE
         client = self._clients.get(slug, self._tenants.openai_key(tenant))
         await self._quietly(self._bridges.read(slug, chat_id, ids))
@@ -79,7 +79,7 @@ class TurnRunner:
             answer = await self._answer(tenant, chat_id, chat, client, items)
         except NothingToAnswer:
             await self._quietly(self._bridges.typing(slug, chat_id, False))
-            await self._messages.settle(slug, ids, MessageStatus.IGNORED, self._clock.now())
+            await self._messages.settle(slug, chat_id, ids, MessageStatus.IGNORED, self._clock.now())
             return Outcome.DONE
         except AssistantError as error:
             await self._quietly(self._bridges.typing(slug, chat_id, False))
@@ -144,10 +144,9 @@ class TurnRunner:
         # Outbox first, then the turn counts as answered, then the send: a crash at any
         # point leaves either the outbox entry or a pending turn whose refs are the same.
         queued = await self._sender.enqueue(slug, chat_id, parts, answers=ids)
-        await self._messages.settle(slug, ids, MessageStatus.ANSWERED, now)
+        await self._messages.settle(slug, chat_id, ids, MessageStatus.ANSWERED, now)
         if queued:
             await self._sender.deliver(queued)
-            await self._chats.touch_bot(slug, chat_id, now)
 
     async def _failed(self, tenant: Tenant, chat_id: str, ids: list[str], error: AssistantError) -> Outcome:
         keep = await self._health.failed(tenant, error)
@@ -157,7 +156,7 @@ class TurnRunner:
         if keep:
             log.info("tenant %s: turn of %d message(s) kept until OpenAI works again", tenant.slug, len(ids))
             return Outcome.KEEP
-        await self._messages.settle(tenant.slug, ids, MessageStatus.FAILED, now)
+        await self._messages.settle(tenant.slug, chat_id, ids, MessageStatus.FAILED, now)
         return Outcome.DONE
 
     @staticmethod

@@ -72,8 +72,7 @@ async def test_node_bridge_killed_mid_stream_loses_and_repeats_no_reply(tmp_path
                     ids[slug].append(mid)
 
         async def recorded(slug: str) -> bool:
-            col = puente.store.db["messages"]
-            return await col.count_documents({"tenant": slug, "message_id": {"$in": ids[slug]}}) == len(ids[slug])
+            return await puente.pipeline.messages.recorded(slug, ids[slug]) == set(ids[slug])
 
         victim = TENANTS[0]
         write(0)

@@ -54,7 +54,7 @@ async def test_flaky_slow_openai_answers_each_message_once_or_with_the_fallback(
             return out
 
         async def settled() -> bool:
-            return not await world.puente.pipeline.messages.count({"status": "pending"})
+            return not await world.puente.pipeline.messages.pending_count()
 
         await wait_until(settled, 45, "every message answered or given up")
         await world.quiet(timeout=20)
@@ -69,5 +69,4 @@ async def test_flaky_slow_openai_answers_each_message_once_or_with_the_fallback(
 
 
 async def _failed(world: FaultWorld, slug: str) -> set[str]:
-    col = world.puente.store.db["messages"]
-    return {doc["message_id"] async for doc in col.find({"tenant": slug, "status": "failed"})}
+    return await world.puente.pipeline.messages.failed_ids(slug)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from relay.app import Puente
+from relay.message_log import MessageLog
 from relay.settings import Settings
 from tenants.model import DEFAULT_FALLBACK_TEXT
 from tenants.service import NewTenant
@@ -221,7 +222,7 @@ class FaultWorld:
 
 async def failed_ids(db, tenant: str) -> set[str]:
     """Ids of the tenant's messages whose turn gave up."""
-    return {doc["message_id"] async for doc in db["messages"].find({"tenant": tenant, "status": "failed"})}
+    return await MessageLog(db).failed_ids(tenant)
 
 
 def subprocess_env(extra: dict[str, str]) -> dict[str, str]:

@@ -46,7 +46,7 @@ async def test_connected_shows_the_masked_number_answers_today_and_paused_chats(
         message = Message(type="message", id=f"M{n}", chat="56933333333@s.whatsapp.net", sender="56933333333@s.whatsapp.net",
                           from_me=False, sent_by_bridge=False, timestamp=0, is_group=False, kind="text", text="hola")
         await log.record(tenant.slug, message, customer=True, now=rig.clock.now())
-        await log.settle(tenant.slug, [f"M{n}"], MessageStatus.ANSWERED, rig.clock.now())
+        await log.settle(tenant.slug, message.chat, [f"M{n}"], MessageStatus.ANSWERED, rig.clock.now())
 
     status, body, _ = await fetch(http, rig.page_url(tenant))
 
