@@ -1,13 +1,15 @@
 """The MongoDB connection: a real server at MONGODB_URI, or the embedded engine.
 
-Without MONGODB_URI, mongoeco's wire server runs inside this process on a loopback
-port, over a SQLite file in DATA_DIR, and the same PyMongo client connects to it: one
-code path for both.
+Without MONGODB_URI, mongoeco's wire server runs over a SQLite file in DATA_DIR on a
+loopback port, in a process of its own (relay/embedded_store.py) or, for tests that want a
+quick start, inside this one; the same PyMongo client connects to it: one code path for both.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 from pathlib import Path
 
 from pymongo import AsyncMongoClient
@@ -23,11 +25,16 @@ class StoreUnavailable(Exception):
 class Store:
     """Owns the PyMongo client (and the embedded server when there is one)."""
 
-    def __init__(self, uri: str | None, db_name: str, data_dir: Path) -> None:
+    START_TIMEOUT = 60.0
+    STOP_TIMEOUT = 15.0
+
+    def __init__(self, uri: str | None, db_name: str, data_dir: Path, *, own_process: bool = True) -> None:
         self._uri = uri
         self._db_name = db_name
         self._data_dir = data_dir
+        self._own_process = own_process
         self._embedded = None
+        self._process: asyncio.subprocess.Process | None = None
         self._client: AsyncMongoClient | None = None
 
     @property
@@ -53,16 +60,33 @@ class Store:
         await self.ping()
 
     async def _start_embedded(self) -> str:
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        path = self._data_dir / "puente.sqlite3"
+        uri = await (self._start_process(path) if self._own_process else self._start_in_process(path))
+        log.info("embedded store at %s (%s)", path, uri)
+        return uri
+
+    async def _start_process(self, path: Path) -> str:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "relay.embedded_store", str(path),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            line = await asyncio.wait_for(self._process.stdout.readline(), self.START_TIMEOUT)
+        except TimeoutError:
+            line = b""
+        if not line.startswith(b"mongodb://"):
+            await self._stop_process()
+            raise StoreUnavailable(f"the embedded store did not start; its messages are above ({path})")
+        return line.decode().strip()
+
+    async def _start_in_process(self, path: Path) -> str:
         # Imported here: a deployment with a real MongoDB never loads the engine.
         from mongoeco.engines.sqlite import SQLiteEngine
         from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
-        self._data_dir.mkdir(parents=True, exist_ok=True)
-        path = self._data_dir / "puente.sqlite3"
         self._embedded = AsyncMongoEcoProxyServer(engine=SQLiteEngine(path=str(path)), host="127.0.0.1", port=0)
-        address = await self._embedded.start()
-        log.info("embedded store at %s (%s)", path, address.uri)
-        return address.uri
+        return (await self._embedded.start()).uri
 
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""
@@ -78,3 +102,18 @@ class Store:
         if self._embedded is not None:
             await self._embedded.close()
             self._embedded = None
+        await self._stop_process()
+
+    async def _stop_process(self) -> None:
+        """Close the store process's stdin (its signal to finish) and wait for it to exit."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), self.STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning("the embedded store did not stop within %.0f s; killed", self.STOP_TIMEOUT)
+            process.kill()
+            await process.wait()

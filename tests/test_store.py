@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
 from relay.migrations import SCHEMA_VERSION, SchemaTooNew, current_version, migrate
@@ -47,3 +52,38 @@ async def test_migration_drops_the_old_unique_chats_index(store):
     await migrate(store.db)
     assert "tenant_chat_unique" not in await store.db["chats"].index_information()
     await migrate(store.db)  # harmless again
+
+
+async def test_the_embedded_store_process_ends_when_the_relay_dies(tmp_path):
+    """`puente run` killed with SIGKILL must not leave its store process holding the data."""
+    script = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from relay.store import Store\n"
+        "async def main():\n"
+        "    store = Store(None, 'puente', Path(sys.argv[1]))\n"
+        "    await store.start()\n"
+        "    await store.db['things'].insert_one({'_id': 'kept'})\n"
+        "    print(store._process.pid, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    relay = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, str(tmp_path / "data"), stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    store_pid = int(await asyncio.wait_for(relay.stdout.readline(), 30))
+    relay.kill()
+    await relay.wait()
+    for _ in range(100):
+        if not Path(f"/proc/{store_pid}").exists() or "State:\tZ" in Path(f"/proc/{store_pid}/status").read_text():
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the store process outlived the relay")
+    again = Store(None, "puente", tmp_path / "data")
+    await again.start()
+    try:
+        assert await again.db["things"].find_one({"_id": "kept"}) == {"_id": "kept"}
+    finally:
+        await again.stop()

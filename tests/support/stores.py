@@ -16,7 +16,9 @@ def make_store(backend: str, data_dir: Path) -> Store:
     """A store on a fresh database of the given back-end."""
     if backend == "mongodb":
         return Store(os.environ["TEST_MONGODB_URI"], f"puente_test_{uuid.uuid4().hex[:12]}", data_dir)
-    return Store(None, "puente", data_dir)
+    # In this process: a store per test starts in milliseconds instead of a second. The
+    # composition root (relay.app.Puente) and `puente run` use the store's own process.
+    return Store(None, "puente", data_dir, own_process=False)
 
 
 async def drop_if_real(store: Store, backend: str) -> None:
