@@ -3,7 +3,8 @@
 Every message is recorded before it is acked. A chat's document keeps the ids of its last
 `SEEN_PER_CHAT` recorded messages (a repeated id among them is a duplicate, never a second
 record), the customer messages whose turn is not answered yet (their text until then, so
-unanswered turns survive a restart), and per-day counters for the stats.
+unanswered turns survive a restart), per-day counters for the stats, and the chat's
+outbox (relay/outbox.py).
 
 One document per chat, rather than one per message, keeps every write on the hot path an
 update of a document that already exists. On the embedded store (mongoeco 4.11) writing a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -136,17 +138,29 @@ class MessageLog:
                     raise
         raise AssertionError("unreachable")
 
-    async def settle(self, tenant: str, chat: str, ids: list[str], status: MessageStatus, now: datetime) -> None:
-        """These messages' turn ended: they stop being pending, and answered ones are counted."""
+    async def settle(
+        self, tenant: str, chat: str, ids: list[str], status: MessageStatus, now: datetime,
+        reply: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """These messages' turn ended: they stop being pending, and answered ones are counted.
+
+        `reply` holds outbox entries (relay.outbox.OutgoingText.entry) queued in this same
+        write, so a reply is queued exactly when its messages count as answered.
+        """
         counter = f"days.{day_of(now)}.answered"
-        update: dict[str, Any] = {"$pull": {"pending": {"id": {"$in": list(ids)}}}}
+        update: dict[str, Any] = {"$pull": {"pending": {"id": {"$in": list(ids)}}}, "$push": {}}
         if status is MessageStatus.ANSWERED:
             update["$inc"] = {counter: len(ids)}
         if status is MessageStatus.FAILED:
-            update["$push"] = {"failed": {"$each": list(ids), "$slice": -FAILED_PER_CHAT}}
+            update["$push"]["failed"] = {"$each": list(ids), "$slice": -FAILED_PER_CHAT}
+        if reply:
+            update["$push"]["outbox"] = {"$each": list(reply)}
+            update["$setOnInsert"] = {"tenant": tenant, "chat": chat, "last_at": now}
+        if not update["$push"]:
+            del update["$push"]
         before = await self._col.find_one_and_update(
             {"_id": log_key(tenant, chat)}, update, projection={"pending.id": 1, "pending.media": 1},
-            return_document=ReturnDocument.BEFORE,
+            return_document=ReturnDocument.BEFORE, upsert=bool(reply),
         )
         was_pending = [p for p in (before or {}).get("pending", []) if p["id"] in ids]
         answered_ids = {p["id"] for p in was_pending}
@@ -199,10 +213,10 @@ class MessageLog:
         return total
 
     async def forget_old(self, now: datetime, days: int = 7) -> int:
-        """Drop chats quiet for `days` with nothing pending, and counters older than that."""
+        """Drop chats quiet for `days` with nothing pending or queued, and counters older than that."""
         cutoff = now - timedelta(days=days)
         removed = (await self._col.delete_many(
-            {"last_at": {"$lt": cutoff}, "pending.0": {"$exists": False}}
+            {"last_at": {"$lt": cutoff}, "pending.0": {"$exists": False}, "outbox.0": {"$exists": False}}
         )).deleted_count
         oldest_day = day_of(cutoff)
         async for doc in self._col.find({"days": {"$exists": True}}, {"days": 1}):

@@ -40,11 +40,20 @@ async def _v3_chats_index_not_unique(db: AsyncDatabase) -> None:
 
 
 async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
-    """`messages` (a document per message) becomes `message_log` (a document per chat).
+    """`messages` (a document per message) and `outbox` become `message_log` (a document per
+    chat, holding the chat's queued replies too).
 
-    Repeatable: every chat document is rebuilt from `messages` with $set, and `messages` is
-    dropped only at the end.
+    Repeatable: every chat document is rebuilt from the old collections with $set, and they
+    are dropped only at the end. A message that a queued reply answers is not pending.
     """
+    answered_by_outbox: set[tuple[str, str]] = set()
+    queued: dict[str, list[dict]] = {}
+    async for doc in db["outbox"].find({}).sort("order", 1):
+        key = log_key(doc["tenant"], doc["chat"])
+        queued.setdefault(key, []).append(
+            {"ref": doc["_id"], "text": doc["text"], "order": doc["order"], "created_at": doc.get("created_at")}
+        )
+        answered_by_outbox.update((doc["tenant"], message_id) for message_id in doc.get("answers", []))
     chats: dict[str, dict] = {}
     async for doc in db["messages"].find({}).sort("order", 1):
         key = log_key(doc["tenant"], doc["chat"])
@@ -60,7 +69,7 @@ async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
             chat["days"].setdefault(doc["answered_day"], {"in": 0, "answered": 0})["answered"] += 1
         if status == "failed":
             chat["failed"].append(doc["message_id"])
-        if status == "pending":
+        if status == "pending" and (doc["tenant"], doc["message_id"]) not in answered_by_outbox:
             entry = {"id": doc["message_id"], "kind": doc.get("kind", "text"), "text": doc.get("text"),
                      "order": doc.get("order", 0), "received_at": doc.get("received_at")}
             if doc.get("media_base64"):
@@ -75,8 +84,16 @@ async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
     for key, chat in chats.items():
         chat["seen"] = chat["seen"][-SEEN_PER_CHAT:]
         chat["failed"] = chat["failed"][-FAILED_PER_CHAT:]
+        chat["outbox"] = queued.pop(key, [])
         await db["message_log"].update_one({"_id": key}, {"$set": chat}, upsert=True)
+    for key, entries in queued.items():  # notices to chats with no recorded message
+        tenant, chat_id = key.split("|", 1)
+        await db["message_log"].update_one(
+            {"_id": key}, {"$set": {"tenant": tenant, "chat": chat_id, "outbox": entries, "last_at": entries[-1]["created_at"]}},
+            upsert=True,
+        )
     await db["messages"].drop()
+    await db["outbox"].drop()
 
 
 MIGRATIONS: list[tuple[int, str, Migration]] = [

@@ -1,8 +1,10 @@
-"""The `outbox` collection: replies written before they are sent, removed once confirmed.
+"""The outbox: replies written before they are sent, removed once the bridge confirms them.
 
-Each reply part has a `ref` derived from the turn it answers, so regenerating a turn
-after a crash writes the same refs, and the bridge (idempotent by ref) sends each once.
-After a bridge reconnects, everything still here is resent in order with the same ref.
+Entries live in their chat's message-log document (field `outbox`), so a turn's reply is
+queued in the same write that marks its messages answered (`MessageLog.settle`): after a
+crash there is either a pending turn or a queued reply, never both. Each part has a `ref`
+derived from the turn it answers, and the bridge is idempotent by ref. After a bridge
+reconnects, everything still queued is resent in order with the same refs.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+
+from relay.message_log import MessageLog, log_key
 
 
 def turn_ref(tenant: str, message_ids: list[str], part: int) -> str:
@@ -33,60 +36,48 @@ class OutgoingText:
     text: str
     order: int
 
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> OutgoingText:
-        return cls(ref=doc["_id"], tenant=doc["tenant"], chat=doc["chat"], text=doc["text"], order=doc["order"])
+    def entry(self, now: datetime) -> dict[str, Any]:
+        """As stored in the chat's `outbox` array."""
+        return {"ref": self.ref, "text": self.text, "order": self.order, "created_at": now}
 
 
 class Outbox:
-    """Replies not yet confirmed by the bridge, keyed by their ref."""
-
-    COLLECTION = "outbox"
-    INDEXES = [IndexModel([("tenant", ASCENDING), ("order", ASCENDING)], name="tenant_order")]
+    """Replies not yet confirmed by the bridge, in their chats' message-log documents."""
 
     def __init__(self, db: AsyncDatabase) -> None:
-        self._col = db[self.COLLECTION]
+        self._col = db[MessageLog.COLLECTION]
 
-    async def ensure_indexes(self) -> None:
-        await self._col.create_indexes(self.INDEXES)
-
-    async def put(
-        self, tenant: str, chat: str, parts: list[tuple[str, str]], now: datetime, answers: list[str] = (),
-    ) -> list[OutgoingText]:
-        """Store (ref, text) parts unless a ref is already there; return them as stored.
-
-        `answers` names the customer messages this reply answers, so that a restart between
-        this write and marking them answered does not answer them a second time.
-        """
+    @staticmethod
+    def prepare(tenant: str, chat: str, parts: list[tuple[str, str]]) -> list[OutgoingText]:
+        """(ref, text) parts as outbox entries, in order, not stored yet."""
         base = time.time_ns()
-        items = [OutgoingText(ref, tenant, chat, text, base + i) for i, (ref, text) in enumerate(parts)]
-        for item in items:
-            doc = {**self._doc(item, now), "answers": list(answers)}
-            await self._col.update_one({"_id": item.ref}, {"$setOnInsert": doc}, upsert=True)
-        return items
+        return [OutgoingText(ref, tenant, chat, text, base + i) for i, (ref, text) in enumerate(parts)]
 
-    async def answered(self, tenant: str) -> dict[str, set[str]]:
-        """Per chat, the ids of the customer messages that replies waiting here answer."""
-        covered: dict[str, set[str]] = {}
-        async for doc in self._col.find({"tenant": tenant}, {"chat": 1, "answers": 1}):
-            covered.setdefault(doc["chat"], set()).update(doc.get("answers", []))
-        return covered
+    async def put(self, items: list[OutgoingText], now: datetime) -> None:
+        """Queue texts that answer no message (notices); a turn's reply goes with `MessageLog.settle`."""
+        if not items:
+            return
+        tenant, chat = items[0].tenant, items[0].chat
+        await self._col.update_one(
+            {"_id": log_key(tenant, chat)},
+            {"$push": {"outbox": {"$each": [item.entry(now) for item in items]}}, "$set": {"last_at": now},
+             "$setOnInsert": {"tenant": tenant, "chat": chat}},
+            upsert=True,
+        )
 
-    async def done(self, ref: str) -> None:
-        """The bridge confirmed this send."""
-        await self._col.delete_one({"_id": ref})
+    async def done(self, item: OutgoingText) -> None:
+        """The bridge confirmed this send (or refused it for good)."""
+        await self._col.update_one({"_id": log_key(item.tenant, item.chat)}, {"$pull": {"outbox": {"ref": item.ref}}})
 
     async def waiting(self, tenant: str) -> list[OutgoingText]:
         """The tenant's unconfirmed texts, oldest first."""
-        cursor = self._col.find({"tenant": tenant}).sort("order", ASCENDING)
-        return [OutgoingText.from_doc(doc) async for doc in cursor]
+        found: dict[str, OutgoingText] = {}
+        async for doc in self._col.find({"tenant": tenant, "outbox.0": {"$exists": True}}, {"chat": 1, "outbox": 1}):
+            for entry in doc["outbox"]:
+                found.setdefault(entry["ref"], OutgoingText(entry["ref"], tenant, doc["chat"], entry["text"],
+                                                            entry["order"]))
+        return sorted(found.values(), key=lambda item: item.order)
 
     async def tenants(self) -> list[str]:
-        return sorted(await self._col.distinct("tenant"))
-
-    async def delete_tenant(self, tenant: str) -> int:
-        return (await self._col.delete_many({"tenant": tenant})).deleted_count
-
-    @staticmethod
-    def _doc(item: OutgoingText, now: datetime) -> dict[str, Any]:
-        return {"tenant": item.tenant, "chat": item.chat, "text": item.text, "order": item.order, "created_at": now}
+        """Tenants with something queued."""
+        return sorted(await self._col.distinct("tenant", {"outbox.0": {"$exists": True}}))

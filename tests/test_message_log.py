@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from relay.message_log import SEEN_PER_CHAT, MessageLog, MessageStatus, day_of
 from relay.migrations import migrate
+from relay.outbox import Outbox
 from relay.protocol import Media, Message
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -95,6 +96,13 @@ async def test_migration_turns_the_per_message_log_into_the_per_chat_log(store):
         {**base, "_id": "t|C", "message_id": "C", "kind": "image", "status": "pending", "order": 3,
          "text": "¿y este?", "media_base64": PHOTO, "media_mime": "image/png"},
         {**base, "_id": "t|D", "message_id": "D", "kind": "text", "status": "ignored", "order": 4, "inbound": False},
+        {**base, "_id": "t|E", "message_id": "E", "kind": "text", "status": "pending", "order": 5, "text": "gracias"},
+    ])
+    # The old outbox: a reply to E written just before the relay stopped, and a notice.
+    await store.db["outbox"].insert_many([
+        {"_id": "r-e-0", "tenant": "t", "chat": CHAT, "text": "De nada", "order": 6, "answers": ["E"],
+         "created_at": NOW},
+        {"_id": "n-1", "tenant": "t", "chat": OTHER, "text": "Aviso", "order": 7, "created_at": NOW},
     ])
     await store.db["schema"].update_one({"_id": "schema"}, {"$set": {"version": 3}})
     await migrate(store.db)
@@ -103,9 +111,11 @@ async def test_migration_turns_the_per_message_log_into_the_per_chat_log(store):
     log = MessageLog(store.db)
     [pending] = await log.pending("t")
     assert (pending.id, pending.text, pending.media_base64, pending.media_mime) == ("C", "¿y este?", PHOTO, "image/png")
-    for mid in "ABCD":
+    assert [(o.ref, o.chat, o.text) for o in await Outbox(store.db).waiting("t")] == [
+        ("r-e-0", CHAT, "De nada"), ("n-1", OTHER, "Aviso")]
+    for mid in "ABCDE":
         assert await log.record("t", message(mid), customer=True, now=NOW) is False
-    assert await log.count("in", [day_of(NOW)], tenant="t") == 3
+    assert await log.count("in", [day_of(NOW)], tenant="t") == 4
     assert await log.count("answered", [day_of(NOW)], tenant="t") == 1
     assert await log.failed_ids("t") == {"B"}
-    assert "messages" not in await store.db.list_collection_names()
+    assert not {"messages", "outbox"} & set(await store.db.list_collection_names())

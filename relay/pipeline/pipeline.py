@@ -101,7 +101,7 @@ class Pipeline:
     @property
     def repositories(self) -> list:
         """Every collection this pipeline writes, for index creation at start-up."""
-        return [self.chats, self.messages, self.outbox, self.openai_errors]
+        return [self.chats, self.messages, self.openai_errors]
 
     async def start(self) -> None:
         # Messages recorded before this moment belong to an earlier run: resume_pending answers
@@ -202,7 +202,6 @@ class Pipeline:
         slug = event.tenant
         try:
             if isinstance(event, BridgeConnected):
-                await self._settle_covered(slug)
                 await self.sender.flush(slug)
                 await self.resume_pending(slug)
             elif isinstance(event, WhatsAppStateChanged):
@@ -227,9 +226,8 @@ class Pipeline:
         if tenant is None:
             return 0
         queued = 0
-        covered = await self._settle_covered(slug)
         for pending in await self.messages.pending(slug, before_order=self._boot_order):
-            if pending.id in covered or self.lanes.knows(slug, pending.id):
+            if self.lanes.knows(slug, pending.id):
                 continue
             self.lanes.add(
                 Incoming(slug, pending.chat, pending.id, pending.kind, pending.text,
@@ -241,19 +239,6 @@ class Pipeline:
             log.info("tenant %s: %d unanswered message(s) resumed", slug, queued)
         return queued
 
-    async def _settle_covered(self, slug: str) -> set[str]:
-        """Mark answered the messages a reply waiting in the outbox answers.
-
-        The relay writes a reply to the outbox before marking its messages answered; if it
-        stopped in between, the outbox resends that reply, and answering those messages
-        again would give the customer a second, different answer.
-        """
-        covered: set[str] = set()
-        for chat, ids in (await self.outbox.answered(slug)).items():
-            await self.messages.settle(slug, chat, sorted(ids), MessageStatus.ANSWERED, self._clock.now())
-            covered |= ids
-        return covered
-
     def _recovered(self, slug: str) -> None:
         self.lanes.wake(slug)
 
@@ -261,5 +246,5 @@ class Pipeline:
         self.cache.forget(slug)
         self.clients.drop(slug)
         self.health.forget(slug)
-        for repo in (self.chats, self.messages, self.outbox):
+        for repo in (self.chats, self.messages):
             await repo.delete_tenant(slug)

@@ -30,14 +30,14 @@ class ReplySender:
         self._flushing: dict[str, asyncio.Lock] = {}
 
     async def send(self, tenant: str, chat: str, parts: list[tuple[str, str]]) -> bool:
-        """Send (ref, text) parts in order; False if some wait in the outbox for a reconnect."""
-        return await self.deliver(await self.enqueue(tenant, chat, parts))
+        """Queue and send (ref, text) parts in order; False if some wait in the outbox for a reconnect."""
+        items = self._outbox.prepare(tenant, chat, parts)
+        await self._outbox.put(items, self._clock.now())
+        return await self.deliver(items)
 
-    async def enqueue(
-        self, tenant: str, chat: str, parts: list[tuple[str, str]], answers: list[str] = (),
-    ) -> list[OutgoingText]:
-        """Write (ref, text) parts, answering the messages `answers`, to the outbox without sending them yet."""
-        return await self._outbox.put(tenant, chat, parts, self._clock.now(), answers)
+    def prepare(self, tenant: str, chat: str, parts: list[tuple[str, str]]) -> list[OutgoingText]:
+        """A turn's reply as outbox entries, for `MessageLog.settle` to queue; then `deliver` them."""
+        return self._outbox.prepare(tenant, chat, parts)
 
     async def deliver(self, items: list[OutgoingText]) -> bool:
         """Send texts already in the outbox, in order; stop at the first that cannot go."""
@@ -76,12 +76,12 @@ class ReplySender:
             # WhatsApp refused this text; resending the same ref would fail the same way.
             self._metrics.errors.labels("bridge_send").inc()
             log.warning("tenant %s: the bridge refused %s (%s); dropped", item.tenant, item.ref, exc)
-            await self._outbox.done(item.ref)
+            await self._outbox.done(item)
             return True
         except BridgeError as exc:
             self._metrics.errors.labels("bridge_send").inc()
             log.warning("tenant %s: sending %s failed (%s); kept in the outbox", item.tenant, item.ref, exc)
             return False
-        await self._outbox.done(item.ref)
+        await self._outbox.done(item)
         self._metrics.messages_out.labels(item.tenant).inc()
         return True

@@ -141,12 +141,12 @@ class TurnRunner:
     async def _deliver(self, slug: str, chat_id: str, ids: list[str], answer: str) -> None:
         now = self._clock.now()
         parts = [(turn_ref(slug, ids, n), text) for n, text in enumerate(split_reply(answer))]
-        # Outbox first, then the turn counts as answered, then the send: a crash at any
-        # point leaves either the outbox entry or a pending turn whose refs are the same.
-        queued = await self._sender.enqueue(slug, chat_id, parts, answers=ids)
-        await self._messages.settle(slug, chat_id, ids, MessageStatus.ANSWERED, now)
-        if queued:
-            await self._sender.deliver(queued)
+        reply = self._sender.prepare(slug, chat_id, parts)
+        # One write queues the reply and marks the turn answered: a crash before it leaves a
+        # pending turn (answered again under the same refs), after it a queued reply.
+        await self._messages.settle(slug, chat_id, ids, MessageStatus.ANSWERED, now,
+                                    reply=[item.entry(now) for item in reply])
+        await self._sender.deliver(reply)
 
     async def _failed(self, tenant: Tenant, chat_id: str, ids: list[str], error: AssistantError) -> Outcome:
         keep = await self._health.failed(tenant, error)

@@ -59,15 +59,15 @@ async def test_reply_sent_while_the_bridge_is_away_waits_in_the_outbox(rig):
     assert [s["text"] for s in sent] == ["Respuesta a: hola"]
 
 
-async def test_relay_dying_between_outbox_and_marking_answered_asks_openai_once(rig, monkeypatch):
+async def test_relay_dying_right_after_queueing_a_reply_asks_openai_once(rig, monkeypatch):
     await rig.add_tenant()
     bridge = await rig.connect()
     never = asyncio.Event()
 
-    async def dies_here(*args, **kwargs):  # the process is killed right after the outbox write
+    async def dies_here(*args, **kwargs):  # the process is killed right after the reply is queued
         await never.wait()
 
-    monkeypatch.setattr(rig.pipeline.messages, "settle", dies_here)
+    monkeypatch.setattr(rig.pipeline.sender, "deliver", dies_here)
     await bridge.send_message(CUSTOMER, "hola")
     await rig.wait_for_outbox_entries("panaderia", 1)
     await bridge.drop()
