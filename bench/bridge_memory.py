@@ -31,19 +31,20 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def memory_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak RSS) of a process, in kB."""
+    """VmRSS, VmHWM (peak RSS) and Pss (RSS with shared pages split among their sharers), in kB."""
     out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":")
-                out[key] = int(value.split()[0])
+    for name, keys in ((f"/proc/{pid}/status", ("VmRSS:", "VmHWM:")), (f"/proc/{pid}/smaps_rollup", ("Pss:",))):
+        with open(name) as f:
+            for line in f:
+                if line.startswith(keys):
+                    key, value = line.split(":")
+                    out[key] = int(value.split()[0])
     return out
 
 
-async def reference_rss(code: str, settle: float = 2.0) -> int:
+async def reference_rss(code: str, node_flags: list[str], settle: float = 2.0) -> int:
     """RSS (kB) of `node -e code` (run from bridge_node/ so `baileys` resolves) once settled."""
-    proc = await asyncio.create_subprocess_exec("node", "--input-type=module", "-e", code, cwd=BRIDGE,
+    proc = await asyncio.create_subprocess_exec("node", *node_flags, "--input-type=module", "-e", code, cwd=BRIDGE,
                                                 stdout=asyncio.subprocess.PIPE)
     line = await asyncio.wait_for(proc.stdout.readline(), 60)
     assert line.strip() == b"ready", line
@@ -57,12 +58,13 @@ async def reference_rss(code: str, settle: float = 2.0) -> int:
 class Bridge:
     """One real bridge process with its own session directory and control file."""
 
-    def __init__(self, n: int, relay: FakeRelay, workdir: Path) -> None:
+    def __init__(self, n: int, relay: FakeRelay, workdir: Path, node_flags: list[str]) -> None:
         self.slug = f"mem-{n:02d}"
         self.token = f"bench-token-{n:02d}-" + "x" * 20
         self.control = workdir / f"{self.slug}.jsonl"
         self.session = workdir / "sessions" / self.slug
         self.relay = relay
+        self.node_flags = node_flags
         self.proc: asyncio.subprocess.Process | None = None
         relay.add_tenant(self.slug, self.token)
 
@@ -72,7 +74,7 @@ class Bridge:
                "PUENTE_FAKE_SOCKET": str(self.control), "PUENTE_LOG_LEVEL": "warn", "PUENTE_SEND_GAP_MS": "0-0"}
         self.control.write_text("")
         self.proc = await asyncio.create_subprocess_exec(
-            "node", str(BRIDGE / "src" / "main.mjs"), env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL)
+            "node", *self.node_flags, str(BRIDGE / "src" / "main.mjs"), env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL)
 
     def act(self, *actions: dict) -> None:
         with self.control.open("a") as f:
@@ -99,14 +101,16 @@ def summary(values_kb: list[int]) -> dict[str, float]:
 
 
 async def run(args: argparse.Namespace) -> dict:
-    result: dict = {"bridges": args.bridges, "messages_per_bridge": args.messages}
-    result["bare_node_mb"] = round(await reference_rss("console.log('ready'); setInterval(() => {}, 1000);") / 1024, 1)
+    flags = args.node_flags.split()
+    result: dict = {"bridges": args.bridges, "messages_per_bridge": args.messages, "node_flags": args.node_flags}
+    result["bare_node_mb"] = round(await reference_rss(
+        "console.log('ready'); setInterval(() => {}, 1000);", flags) / 1024, 1)
     result["node_import_baileys_mb"] = round(await reference_rss(
-        "await import('baileys'); console.log('ready'); setInterval(() => {}, 1000);") / 1024, 1)
+        "await import('baileys'); console.log('ready'); setInterval(() => {}, 1000);", flags) / 1024, 1)
     relay = FakeRelay()
     await relay.start()
     with tempfile.TemporaryDirectory(prefix="puente-bridge-mem-") as tmp:
-        bridges = [Bridge(n, relay, Path(tmp)) for n in range(args.bridges)]
+        bridges = [Bridge(n, relay, Path(tmp), flags) for n in range(args.bridges)]
         try:
             await asyncio.gather(*(b.start() for b in bridges))
             await asyncio.gather(*(b.link() for b in bridges))
@@ -135,6 +139,8 @@ async def run(args: argparse.Namespace) -> dict:
         idle_rss=summary([m["VmRSS"] for m in idle]),
         after_rss=summary([m["VmRSS"] for m in loaded]),
         after_peak_rss=summary([m["VmHWM"] for m in loaded]),
+        idle_pss=summary([m["Pss"] for m in idle]),
+        after_pss=summary([m["Pss"] for m in loaded]),
         delivered=delivered, delivery_seconds=round(elapsed, 1),
     )
     return result
@@ -143,6 +149,7 @@ async def run(args: argparse.Namespace) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bridges", type=int, default=5)
+    p.add_argument("--node-flags", default="", help="flags for node before the script, e.g. '--max-semi-space-size=1'")
     p.add_argument("--messages", type=int, default=1000, help="messages injected into each bridge")
     p.add_argument("--settle", type=float, default=3.0, help="seconds to wait before each reading")
     p.add_argument("--timeout", type=float, default=180.0, help="give up waiting for the messages after this")
@@ -151,7 +158,7 @@ def main() -> None:
     result = asyncio.run(run(args))
     result["date"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     print(f"bare node: {result['bare_node_mb']} MB; node + import('baileys'): {result['node_import_baileys_mb']} MB")
-    for key in ("idle_rss", "after_rss", "after_peak_rss"):
+    for key in ("idle_rss", "after_rss", "after_peak_rss", "idle_pss", "after_pss"):
         print(f"bridge {key}: median {result[key]['median_mb']} MB, max {result[key]['max_mb']} MB")
     print(f"delivered per bridge: {result['delivered']} in {result['delivery_seconds']} s")
     append_run(Path(args.output), result)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from relay.events import Alert, AlertKind, MessageReceived, WhatsAppStateChanged
+from relay.settings import Settings
 from tests.support.bridges import REPO_ROOT
 
 NODE = shutil.which("node")
@@ -52,7 +53,8 @@ async def test_qr_connect_message_and_send_through_the_real_node_bridge(supervis
     whatsapp = FakeWhatsApp(tmp_path / "whatsapp.jsonl")
     monkeypatch.setenv("PUENTE_FAKE_SOCKET", str(whatsapp.path))
     monkeypatch.setenv("PUENTE_SEND_GAP_MS", "0-0")
-    side = await supervised(bridge_command="node bridge_node/src/main.mjs", shutdown_grace=5.0, kill_grace=5.0)
+    side = await supervised(bridge_command=Settings.model_fields["bridge_command"].default, shutdown_grace=5.0,
+                            kill_grace=5.0)
     await side.start(supervise=True)
     try:
         await side.add_tenant("tienda")
