@@ -165,9 +165,18 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(sig, stopping.set)
     await puente.start()
     log.info("Puente is running on port %s", puente.http.port)
-    await stopping.wait()
+    signalled = asyncio.ensure_future(stopping.wait())
+    store_lost = asyncio.ensure_future(puente.store.lost())
+    await asyncio.wait({signalled, store_lost}, return_when=asyncio.FIRST_COMPLETED)
+    signalled.cancel()
+    lost = store_lost.result() if store_lost.done() else None
+    store_lost.cancel()
+    if lost is not None:
+        log.error("%s", lost)
     log.info("stopping")
     try:
         await asyncio.wait_for(puente.stop(), STOP_TIMEOUT)
     except TimeoutError:
         log.error("did not stop within %.0f s; exiting anyway", STOP_TIMEOUT)
+    if lost is not None:
+        raise lost

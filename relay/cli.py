@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(settings: Settings) -> int:
     from relay.app import run
     from relay.migrations import SchemaTooNew
-    from relay.store import StoreUnavailable
+    from relay.store import StoreLost, StoreUnavailable
     from tenants.secrets import SecretKeyError
 
     try:
@@ -44,6 +44,9 @@ def _run(settings: Settings) -> int:
         return 2
     except OSError as exc:
         print(f"puente: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except StoreLost as exc:
+        print(f"puente: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

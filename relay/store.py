@@ -22,6 +22,10 @@ class StoreUnavailable(Exception):
     """The database cannot be reached."""
 
 
+class StoreLost(Exception):
+    """The embedded store's process ended while Puente was running."""
+
+
 class Store:
     """Owns the PyMongo client (and the embedded server when there is one)."""
 
@@ -87,6 +91,13 @@ class Store:
 
         self._embedded = AsyncMongoEcoProxyServer(engine=SQLiteEngine(path=str(path)), host="127.0.0.1", port=0)
         return (await self._embedded.start()).uri
+
+    async def lost(self) -> StoreLost:
+        """Wait until the embedded store's process ends on its own (never, for any other store)."""
+        if self._process is None:
+            await asyncio.Event().wait()
+        code = await self._process.wait()
+        return StoreLost(f"the embedded store process ended unexpectedly (exit code {code}); Puente stopped")
 
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""

@@ -86,25 +86,30 @@ def _env(tmp_path: Path, telegram: FakeTelegram, port: int) -> dict[str, str]:
     return env
 
 
+async def _puente_run(tmp_path, telegram: FakeTelegram, port: int) -> asyncio.subprocess.Process:
+    """`puente run` as a subprocess, once /readyz answers 200."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "relay.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, port),
+        stderr=subprocess.PIPE,
+    )
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/readyz") as ready:
+                    if ready.status == 200:
+                        return proc
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    proc.kill()
+    pytest.fail("puente run never became ready")
+
+
 async def test_puente_run_answers_then_stops_cleanly_on_sigterm(tmp_path, unused_tcp_port):
     telegram = FakeTelegram()
     await telegram.start()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "relay.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, unused_tcp_port),
-        stderr=subprocess.PIPE,
-    )
+    proc = await _puente_run(tmp_path, telegram, unused_tcp_port)
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"http://127.0.0.1:{unused_tcp_port}/readyz") as ready:
-                        if ready.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("puente run never became ready")
         telegram.push_message(ADMIN, "/start")
         await telegram.wait_for_message(ADMIN, timeout=10)
         proc.send_signal(signal.SIGTERM)
@@ -117,3 +122,25 @@ async def test_puente_run_answers_then_stops_cleanly_on_sigterm(tmp_path, unused
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert telegram.token.split(":")[1] not in stderr
+
+
+async def test_puente_run_exits_with_a_clear_message_when_its_store_process_dies(tmp_path, unused_tcp_port):
+    """A supervisor (Docker, systemd) restarts Puente; a relay with no store must not linger."""
+    telegram = FakeTelegram()
+    await telegram.start()
+    proc = await _puente_run(tmp_path, telegram, unused_tcp_port)
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        store = [int(pid) for pid in children
+                 if b"relay.embedded_store" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(store) == 1
+        os.kill(store[0], signal.SIGKILL)
+        code = await asyncio.wait_for(proc.wait(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await telegram.stop()
+    stderr = (await proc.stderr.read()).decode()
+    assert code == 1, stderr
+    assert "puente: the embedded store process ended unexpectedly (exit code -9); Puente stopped" in stderr
+    assert "Traceback" not in stderr, stderr
