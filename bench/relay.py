@@ -138,6 +138,9 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "memory_gb": round(mem_kb / 2**20, 1), "python": platform.python_version()}
 
 
+PLOTTED = 5
+
+
 def plot(runs: list[dict], path: Path) -> None:
     try:
         import matplotlib
@@ -147,11 +150,15 @@ def plot(runs: list[dict], path: Path) -> None:
         print("matplotlib is not installed: no plot (pip install matplotlib); the JSON is written", file=sys.stderr)
         return
     fig, ax = plt.subplots(figsize=(8, 5))
-    for run in [r for r in runs if r.get("harness", 1) == HARNESS]:
+    # The last PLOTTED runs of this harness, each in one colour (p50 solid, p99 dashed);
+    # every run stays in the JSON.
+    shown = [r for r in runs if r.get("harness", 1) == HARNESS][-PLOTTED:]
+    for n, run in enumerate(shown):
         steps = [s for s in run["steps"] if s["step"] != "warmup" and s.get("p50_ms") is not None]
         x = [s["offered_rate"] for s in steps]
+        colour = f"C{n}"
         for key, style in (("p50_ms", "-o"), ("p99_ms", "--s")):
-            ax.plot(x, [s[key] for s in steps], style, label=f"{run['label']} {key[:3]}")
+            ax.plot(x, [s[key] for s in steps], style, color=colour, label=f"{run['label']} {key[:3]}")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("offered load (messages/s)")
