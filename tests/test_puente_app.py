@@ -87,10 +87,10 @@ def _env(tmp_path: Path, telegram: FakeTelegram, port: int) -> dict[str, str]:
 
 
 async def _puente_run(tmp_path, telegram: FakeTelegram, port: int) -> asyncio.subprocess.Process:
-    """`puente run` as a subprocess, once /readyz answers 200."""
+    """`puente run` as a subprocess in a process group of its own, once /readyz answers 200."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "relay.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, port),
-        stderr=subprocess.PIPE,
+        stderr=subprocess.PIPE, start_new_session=True,
     )
     async with aiohttp.ClientSession() as http:
         for _ in range(200):
@@ -144,3 +144,22 @@ async def test_puente_run_exits_with_a_clear_message_when_its_store_process_dies
     assert code == 1, stderr
     assert "puente: the embedded store process ended unexpectedly (exit code -9); Puente stopped" in stderr
     assert "Traceback" not in stderr, stderr
+
+
+async def test_ctrl_c_stops_puente_run_and_its_store_process_cleanly(tmp_path, unused_tcp_port):
+    """Ctrl-C in a terminal signals the whole process group, the store process included."""
+    telegram = FakeTelegram()
+    await telegram.start()
+    proc = await _puente_run(tmp_path, telegram, unused_tcp_port)
+    try:
+        [store] = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        os.killpg(proc.pid, signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), 15)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await telegram.stop()
+    stderr = (await proc.stderr.read()).decode()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "unexpectedly" not in stderr, stderr
+    assert not Path(f"/proc/{store}").exists() or "State:\tZ" in Path(f"/proc/{store}/status").read_text()
