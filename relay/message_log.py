@@ -26,6 +26,8 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from relay.protocol import Message
+
 # Media above this size is not stored: after a restart such a turn is answered from its caption.
 MAX_STORED_MEDIA = 4 * 1024 * 1024
 # A repeated id is recognised among this many most recent messages of its chat: bridges
@@ -65,6 +67,14 @@ class PendingMessage:
     media_base64: str | None
     media_mime: str | None
     order: int
+    owner: bool = False  # written on the owner's phone: a command or a handoff, not a turn
+    sender: str | None = None
+
+    def as_owner_message(self) -> Message:
+        """The owner's message again, as the bridge delivered it (for OwnerDesk after a restart)."""
+        return Message(type="message", id=self.id, chat=self.chat, sender=self.sender or self.chat, from_me=True,
+                       sent_by_bridge=False, timestamp=0, is_group=self.chat.endswith("@g.us"), kind=self.kind,
+                       text=self.text)
 
 
 class MessageLog:
@@ -86,10 +96,11 @@ class MessageLog:
         await self._col.create_indexes(self.INDEXES)
         await self._media.create_indexes(self.MEDIA_INDEXES)
 
-    async def record(self, tenant: str, message: Any, *, customer: bool, now: datetime) -> bool:
+    async def record(self, tenant: str, message: Any, *, customer: bool, now: datetime, owner: bool = False) -> bool:
         """Store `message` (a relay.protocol.Message); False if this id was already recorded.
 
-        A customer message also waits as pending until `settle`.
+        A customer message also waits as pending until `settle`, and so does one the owner
+        wrote (`owner`), so that a command acked just before a crash is still applied.
         """
         key, day = log_key(tenant, message.chat), day_of(now)
         update: dict[str, Any] = {
@@ -98,6 +109,10 @@ class MessageLog:
             "$setOnInsert": {"tenant": tenant, "chat": message.chat},
         }
         entry: dict[str, Any] | None = None
+        if owner:
+            entry = {"id": message.id, "kind": message.kind, "text": message.text, "order": time.time_ns(),
+                     "received_at": now, "owner": True, "sender": message.sender}
+            update["$push"]["pending"] = entry
         if customer:
             entry = {"id": message.id, "kind": message.kind, "text": message.text, "order": time.time_ns(),
                      "received_at": now}
@@ -118,10 +133,10 @@ class MessageLog:
             return True
         # A repeat: take back what this write added (the id stays in `seen` twice, harmlessly).
         if entry is not None:
-            await self._col.update_one(
-                {"_id": key},
-                {"$pull": {"pending": {"id": message.id, "order": entry["order"]}}, "$inc": {f"days.{day}.in": -1}},
-            )
+            undo: dict[str, Any] = {"$pull": {"pending": {"id": message.id, "order": entry["order"]}}}
+            if customer:
+                undo["$inc"] = {f"days.{day}.in": -1}
+            await self._col.update_one({"_id": key}, undo)
             if entry.get("media") and message.id not in {p["id"] for p in before.get("pending", [])}:
                 await self._media.delete_one({"_id": log_key(tenant, message.id)})
         return False
@@ -172,7 +187,7 @@ class MessageLog:
             await self._media.delete_many({"_id": {"$in": media}})
 
     async def pending(self, tenant: str, before_order: int | None = None) -> list[PendingMessage]:
-        """The tenant's unanswered customer messages, oldest first."""
+        """The tenant's unanswered customer messages and unapplied owner messages, oldest first."""
         found: dict[str, PendingMessage] = {}
         async for doc in self._col.find({"tenant": tenant, "pending.0": {"$exists": True}}):
             for entry in sorted(doc["pending"], key=lambda p: p["order"]):
@@ -183,6 +198,7 @@ class MessageLog:
                     tenant=tenant, chat=doc["chat"], id=entry["id"], kind=entry.get("kind", "text"),
                     text=entry.get("text"), media_base64=media["data_base64"] if media else None,
                     media_mime=media["mime"] if media else None, order=entry["order"],
+                    owner=entry.get("owner", False), sender=entry.get("sender"),
                 ))
         return sorted(found.values(), key=lambda p: p.order)
 

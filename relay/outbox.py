@@ -20,10 +20,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 from relay.message_log import MessageLog, log_key
 
 
+def _digest(tenant: str, message_ids: list[str]) -> str:
+    return hashlib.sha256("\n".join([tenant, *message_ids]).encode()).hexdigest()[:24]
+
+
 def turn_ref(tenant: str, message_ids: list[str], part: int) -> str:
     """The send ref of part `part` of the reply to the turn made of `message_ids`."""
-    digest = hashlib.sha256("\n".join([tenant, *message_ids]).encode()).hexdigest()[:24]
-    return f"r-{digest}-{part}"
+    return f"r-{_digest(tenant, message_ids)}-{part}"
+
+
+def command_ref(tenant: str, message_id: str) -> str:
+    """The send ref of the confirmation of the owner's command in message `message_id`."""
+    return f"c-{_digest(tenant, [message_id])}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import logging
 from relay.bridges.errors import BridgeError
 from relay.chats import Chat, ChatRepository, PauseKind
 from relay.clock import Clock
+from relay.outbox import command_ref
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.commands import Command, parse_command
 from relay.pipeline.replies import ReplySender
@@ -81,7 +82,8 @@ class OwnerDesk:
         if reply_to is None:
             log.warning("tenant %s: the owner's number is unknown; confirmation not sent", tenant.slug)
         else:
-            await self._sender.notice(tenant.slug, reply_to, text)
+            # A ref of the command's own: applied again after a crash, it is confirmed once.
+            await self._sender.notice(tenant.slug, reply_to, text, ref=command_ref(tenant.slug, message.id))
         if not self_chat and tenant.settings.delete_owner_commands:
             try:
                 await self._bridges.delete(tenant.slug, message.chat, message.id)

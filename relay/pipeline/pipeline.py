@@ -139,7 +139,8 @@ class Pipeline:
             await self._ack(slug, message.id)
             return
         customer = not message.from_me and not is_status_like(message.chat)
-        fresh = await self.messages.record(slug, message, customer=customer, now=self._clock.now())
+        owner = message.from_me and not is_status_like(message.chat)
+        fresh = await self.messages.record(slug, message, customer=customer, owner=owner, now=self._clock.now())
         await self._ack(slug, message.id)
         if not fresh or message.sent_by_bridge or is_status_like(message.chat):
             return
@@ -147,10 +148,10 @@ class Pipeline:
         if tenant is None:
             return
         if message.is_group and not tenant.settings.groups_enabled:
-            await self._settle(slug, message, MessageStatus.IGNORED, customer)
+            await self._settle(slug, message, MessageStatus.IGNORED)
             return
-        if message.from_me:
-            await self.owner.handle(tenant, message)
+        if owner:
+            await self._owner(tenant, message)
             return
         self._metrics.messages_in.labels(slug).inc()
         await self._customer(tenant, message)
@@ -158,16 +159,16 @@ class Pipeline:
     async def _customer(self, tenant: Tenant, message: Message) -> None:
         slug, now = tenant.slug, self._clock.now()
         if tenant.suspended:
-            await self._settle(slug, message, MessageStatus.HELD, True)
+            await self._settle(slug, message, MessageStatus.HELD)
             return
         chat = await self.chats.touch_customer(slug, message.chat, now, message.push_name, message.sender_phone)
         if chat.paused:
             if not chat.handoff_expired(now, tenant.settings.handoff_hours):
-                await self._settle(slug, message, MessageStatus.HELD, True)
+                await self._settle(slug, message, MessageStatus.HELD)
                 return
             await self.chats.resume(slug, message.chat)
         if not answerable(message):
-            await self._settle(slug, message, MessageStatus.IGNORED, True)
+            await self._settle(slug, message, MessageStatus.IGNORED)
             await self._unsupported(tenant, message.chat)
             return
         media = message.media
@@ -177,6 +178,16 @@ class Pipeline:
             tenant.settings.debounce_seconds,
         )
 
+    async def _owner(self, tenant: Tenant, message: Message) -> None:
+        """Apply what the owner wrote; it stays pending until then, so a crash does not lose it."""
+        try:
+            await self.owner.handle(tenant, message)
+        except Exception:  # logged by the caller; settled all the same, so it is not retried forever
+            await self._settle(tenant.slug, message, MessageStatus.IGNORED)
+            raise
+        # Not on cancellation: a shutdown in the middle leaves it pending for the next start.
+        await self._settle(tenant.slug, message, MessageStatus.IGNORED)
+
     async def _unsupported(self, tenant: Tenant, chat: str) -> None:
         settings = tenant.settings
         if settings.unsupported_reply and await self.chats.claim_once_per_hour(
@@ -184,9 +195,8 @@ class Pipeline:
         ):
             await self.sender.notice(tenant.slug, chat, settings.unsupported_text)
 
-    async def _settle(self, slug: str, message: Message, status: MessageStatus, customer: bool) -> None:
-        if customer:
-            await self.messages.settle(slug, message.chat, [message.id], status, self._clock.now())
+    async def _settle(self, slug: str, message: Message, status: MessageStatus) -> None:
+        await self.messages.settle(slug, message.chat, [message.id], status, self._clock.now())
 
     async def _ack(self, slug: str, message_id: str) -> None:
         try:
@@ -227,6 +237,9 @@ class Pipeline:
             return 0
         queued = 0
         for pending in await self.messages.pending(slug, before_order=self._boot_order):
+            if pending.owner:  # first, in order: a pause typed before the crash holds what follows
+                await self._owner(tenant, pending.as_owner_message())
+                continue
             if self.lanes.knows(slug, pending.id):
                 continue
             self.lanes.add(

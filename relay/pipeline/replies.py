@@ -46,9 +46,9 @@ class ReplySender:
                 return False
         return True
 
-    async def notice(self, tenant: str, chat: str, text: str) -> bool:
-        """Send a one-off text (a confirmation, the fallback) with a fresh ref."""
-        return await self.send(tenant, chat, [(f"n-{secrets.token_hex(12)}", text)])
+    async def notice(self, tenant: str, chat: str, text: str, ref: str | None = None) -> bool:
+        """Send a one-off text (a confirmation, the fallback), with a fresh ref unless given one."""
+        return await self.send(tenant, chat, [(ref or f"n-{secrets.token_hex(12)}", text)])
 
     async def flush(self, tenant: str) -> int:
         """Resend everything the tenant's outbox holds, oldest first, with the same refs."""

@@ -13,6 +13,7 @@ import pytest
 from relay.events import Alert, AlertKind, MessageReceived, WhatsAppStateChanged
 from relay.settings import Settings
 from tests.support.bridges import REPO_ROOT
+from tests.support.faults import wait_until
 
 NODE = shutil.which("node")
 NODE_MODULES = REPO_ROOT / "bridge_node" / "node_modules"
@@ -70,7 +71,11 @@ async def test_qr_connect_message_and_send_through_the_real_node_bridge(supervis
         connected = await side.events.wait_for(WhatsAppStateChanged, lambda e: e.state.state == "connected",
                                                timeout=WAIT)
         assert (connected.state.phone, connected.state.name, connected.state.qr) == ("56911112222", "Tienda", None)
-        assert (await side.tenants.get("tienda")).whatsapp.state == "connected"
+        # saved on the tenant just after the state is shown
+        async def saved_connected() -> bool:
+            return (await side.tenants.get("tienda")).whatsapp.state == "connected"
+
+        await wait_until(saved_connected, WAIT, "the connected state saved on the tenant")
         alert = await side.events.wait_for(Alert, kind=AlertKind.CONNECTED, timeout=WAIT)
         assert alert.detail["phone"] == "56911112222"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.pipeline import CUSTOMER, CUSTOMER_CHAT
+from tests.support.pipeline import CUSTOMER, CUSTOMER_CHAT, OWNER_CHAT
 
 
 async def test_reply_in_the_outbox_is_resent_with_the_same_ref_and_seen_once(rig):
@@ -84,3 +84,30 @@ async def test_relay_dying_right_after_queueing_a_reply_asks_openai_once(rig, mo
     await bridge.send_message(CUSTOMER, "¿y mañana?")
     await bridge.wait_for_sent(count=2)
     assert [s["text"] for s in bridge.sent] == ["Respuesta a: hola", "Respuesta a: ¿y mañana?"]
+
+
+async def test_owner_pause_acked_just_before_a_crash_still_holds_after_the_restart(rig, monkeypatch):
+    await rig.add_tenant()
+    bridge = await rig.connect()
+    never = asyncio.Event()
+
+    async def dies_here(*args, **kwargs):  # the process is killed after the ack, before the pause
+        await never.wait()
+
+    monkeypatch.setattr(rig.pipeline.owner, "handle", dies_here)
+    mid = await bridge.send_message(CUSTOMER_CHAT, "pausar", from_me=True)
+    await bridge.wait_for_ack(mid)  # acked: the bridge will never send it again
+    await bridge.drop()
+    monkeypatch.undo()
+    await rig.restart()
+    await rig.reconnect(bridge)
+    await rig.wait_for(lambda: any(s["chat"] == OWNER_CHAT for s in bridge.sent))
+    customer = await bridge.send_message(CUSTOMER, "¿hola?")
+    await bridge.wait_for_ack(customer)
+    await rig.idle()
+    assert len(bridge.sent) == 1 and bridge.sent[0]["text"].startswith("⏸️ Bot pausado en el chat")  # no reply
+    assert (await rig.pipeline.chats.get("panaderia", CUSTOMER_CHAT)).paused
+    await rig.restart()  # applied and settled: not applied (nor confirmed) a second time
+    await rig.reconnect(bridge)
+    await rig.idle()
+    assert len(bridge.sent) == 1
