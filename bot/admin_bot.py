@@ -16,6 +16,7 @@ from bot.alerts import AlertSender
 from bot.errors import on_error
 from bot.i18n import command_list
 from bot.qr_delivery import QrDelivery
+from bot.qr_watchers import QrWatchers
 from bot.services import BotServices, KeyChecker, Login, Mailer, States, StatsSource
 from relay.bus import EventBus
 from relay.clock import Clock
@@ -44,12 +45,13 @@ class AdminBot:
         clock: Clock,
         check_key: KeyChecker | None = None,
         *,
+        qr_watchers: QrWatchers | None = None,
         poll_timeout: float = POLL_TIMEOUT,
     ) -> None:
         self._settings = settings
         self._bus = bus
         self._poll_timeout = poll_timeout
-        self.qr = QrDelivery(tenants, states, clock)
+        self.qr = QrDelivery(tenants, states, clock, qr_watchers)
         self.services = BotServices(
             settings=settings, tenants=tenants, login=login, states=states, stats=stats, mailer=mailer,
             check_key=check_key or functools.partial(check_openai_key, base_url=settings.openai_base_url),
@@ -73,6 +75,7 @@ class AdminBot:
         await app.initialize()
         self.qr.bind(app.bot)
         self.alerts.bind(app.bot)
+        await self.qr.load()
         if not self._subscribed:
             self._bus.subscribe("bot.qr", self.qr.on_state, WhatsAppStateChanged)
             self._bus.subscribe("bot.alerts", self.alerts.on_alert, Alert)

@@ -50,7 +50,7 @@ async def send_qr(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: Te
     try:
         await svc.login.request_qr(tenant.slug)
     except BridgeError as exc:
-        svc.qr.forget(tenant.slug, chat_id)
+        await svc.qr.forget(tenant.slug, chat_id)
         await reply(update, t(lang, "bridge_failed", error=esc(str(exc))))
         return
     if not showing:

@@ -3,13 +3,13 @@
 Admins who ask for a QR (/qr, the card's button, a new tenant) become watchers of that
 tenant. Every new QR the bridge issues replaces the image in the same message; when the
 phone links the message says so; when the bridge stops issuing QRs it offers a new one.
+Watchers are kept in the store (bot/qr_watchers.py), so a restart changes none of that.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.constants import ParseMode
@@ -18,6 +18,7 @@ from bot import callbacks as cb
 from bot.delivery import with_retry
 from bot.i18n import t
 from bot.qr_image import qr_png
+from bot.qr_watchers import QrWatchers, Watcher
 from bot.replies import esc
 from relay.clock import Clock
 from relay.events import WhatsAppState, WhatsAppStateChanged
@@ -25,22 +26,14 @@ from relay.events import WhatsAppState, WhatsAppStateChanged
 log = logging.getLogger("bot.qr")
 
 
-@dataclass
-class Watcher:
-    """One admin chat waiting for a tenant's QR; `message_id` once the photo was sent."""
-
-    chat_id: int
-    lang: str
-    message_id: int | None = None
-
-
 class QrDelivery:
     """Sends and replaces QR photos for the admins watching a tenant."""
 
-    def __init__(self, tenants, states, clock: Clock) -> None:
+    def __init__(self, tenants, states, clock: Clock, saved: QrWatchers | None = None) -> None:
         self._tenants = tenants
         self._states = states
         self._clock = clock
+        self._saved = saved
         self._bot: Bot | None = None
         self._watchers: dict[str, dict[int, Watcher]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -49,16 +42,24 @@ class QrDelivery:
         """The Telegram bot to send with (known once PTB is built)."""
         self._bot = bot
 
+    async def load(self) -> None:
+        """Take up the watchers saved before a restart."""
+        if self._saved is not None:
+            for slug, watchers in (await self._saved.all()).items():
+                self._watchers.setdefault(slug, {}).update(watchers)
+
     def watching(self, slug: str) -> list[int]:
         """The chats that will see this tenant's next QR."""
         return list(self._watchers.get(slug, {}))
 
-    def forget(self, slug: str, chat_id: int | None = None) -> None:
+    async def forget(self, slug: str, chat_id: int | None = None) -> None:
         """Stop updating one chat's QR message (or every chat's) for this tenant."""
         if chat_id is None:
             self._watchers.pop(slug, None)
         else:
             self._watchers.get(slug, {}).pop(chat_id, None)
+        if self._saved is not None:
+            await self._saved.drop(slug, chat_id)
 
     async def watch(self, slug: str, chat_id: int, lang: str) -> bool:
         """Make `chat_id` a watcher; show the current QR at once if there is a fresh one.
@@ -70,6 +71,7 @@ class QrDelivery:
         if watcher is None:
             watcher = watchers[chat_id] = Watcher(chat_id, lang)
         watcher.lang = lang
+        await self._save(slug, watcher)
         state = self._states.get(slug)
         if state.qr and not self._expired(state):
             async with self._lock(slug):
@@ -84,7 +86,7 @@ class QrDelivery:
         async with self._lock(slug):
             watchers = list(self._watchers.get(slug, {}).values())
             if state.state == "connected":
-                self._watchers.pop(slug, None)
+                await self.forget(slug)
                 for watcher in watchers:
                     await self._show_connected(slug, watcher, state)
             elif state.state == "stopped" and state.reason == "qr_timeout":
@@ -111,6 +113,7 @@ class QrDelivery:
         sent = await with_retry(lambda: bot.send_photo(watcher.chat_id, png, caption=caption),
                                 f"QR photo for {slug}")
         watcher.message_id = sent.message_id if sent else None
+        await self._save(slug, watcher)
 
     async def _show_connected(self, slug: str, watcher: Watcher, state: WhatsAppState) -> None:
         text = t(watcher.lang, "qr_connected", name=esc(await self._name(slug)), phone=esc(state.phone or "?"))
@@ -135,6 +138,10 @@ class QrDelivery:
                          f"QR {what} note for {slug}")
 
     # --- small parts -----------------------------------------------------------------
+
+    async def _save(self, slug: str, watcher: Watcher) -> None:
+        if self._saved is not None and watcher.chat_id in self._watchers.get(slug, {}):
+            await self._saved.save(slug, watcher)
 
     def _expired(self, state: WhatsAppState) -> bool:
         return state.qr_expires_at is not None and state.qr_expires_at <= self._clock.now()

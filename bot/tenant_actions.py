@@ -167,7 +167,7 @@ async def _confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE, action:
         await query.edit_message_text(t(lang, "rotated", name=name, link=esc(svc.landing_link(tenant))))
     elif action == cb.DELETE_OK:
         await svc.tenants.delete(tenant.slug, actor(update))
-        svc.qr.forget(tenant.slug)
+        await svc.qr.forget(tenant.slug)
         await query.edit_message_text(t(lang, "deleted", name=name))
 
 

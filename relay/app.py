@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.admin_bot import AdminBot
+from bot.qr_watchers import QrWatchers
 from relay.bridges.endpoint import BridgeEndpoint
 from relay.bridges.login import WhatsAppLogin
 from relay.bridges.registry import Bridges
@@ -99,7 +100,8 @@ class Puente:
         self.cleanup = Cleanup(db, self.tenants, self.pipeline.clients, clock)
         self.mailer = InviteMailer(settings) if settings.email_enabled else None
         self.admin_bot = (
-            AdminBot(settings, self.tenants, bus, self.login, self.states, self.stats, self.mailer, clock)
+            AdminBot(settings, self.tenants, bus, self.login, self.states, self.stats, self.mailer, clock,
+                     qr_watchers=QrWatchers(db))
             if self.with_admin_bot else None
         )
         self.pages = LandingPages(

@@ -14,9 +14,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.qr_watchers import QrWatchers
 from relay.app import Puente
 from relay.settings import Settings
+from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
+from tests.support.faults import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 4242
@@ -163,3 +166,35 @@ async def test_ctrl_c_stops_puente_run_and_its_store_process_cleanly(tmp_path, u
     assert code == 0, stderr
     assert "Traceback" not in stderr and "unexpectedly" not in stderr, stderr
     assert not Path(f"/proc/{store}").exists() or "State:\tZ" in Path(f"/proc/{store}/status").read_text()
+
+
+async def test_the_qr_photo_is_still_edited_after_a_restart(world):
+    """An operator linking a phone when Puente restarts keeps the same photo, refreshed."""
+    puente, telegram, _ = world
+    await puente.tenants.create(NewTenant(slug="panaderia-sol", name="Sol", openai_key=KEY), "test")
+    token = await puente.tenants.issue_bridge_token("panaderia-sol")
+    bridge = FakeBridge(f"ws://127.0.0.1:{puente.http.port}/bridge", "panaderia-sol", token, state="waiting_qr")
+    await bridge.connect()
+    await wait_until(lambda: puente.bridges.is_connected("panaderia-sol"), 5, "the bridge connected")
+    telegram.push_message(ADMIN, "/qr panaderia-sol")
+    await telegram.wait_for_message(ADMIN, lambda m: "Pidiendo un QR" in (m.body or ""), timeout=10)
+    await bridge.send_qr("2@before-the-restart")
+    photo = await telegram.wait_for_message(ADMIN, lambda m: m.kind == "photo", timeout=10)
+    await bridge.stop()
+    await puente.stop()
+
+    again = Puente(puente.settings)  # the same DATA_DIR
+    await again.start()
+    bridge = FakeBridge(f"ws://127.0.0.1:{again.http.port}/bridge", "panaderia-sol", token, state="waiting_qr")
+    try:
+        await bridge.connect()
+        await bridge.send_qr("2@after-the-restart")
+        await telegram.wait_for_message(ADMIN, lambda m: m is photo and len(m.edits) == 1, timeout=10)
+        assert [m for m in telegram.messages_in(ADMIN) if m.kind == "photo"] == [photo]
+        await bridge.send_status("connected", phone="56911112222", name="Sol")
+        await telegram.wait_for_message(
+            ADMIN, lambda m: m is photo and "+56911112222" in (m.caption or ""), timeout=10)
+        assert await QrWatchers(again.store.db).all() == {}  # linked: nobody watches any more
+    finally:
+        await bridge.stop()
+        await again.stop()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.admin_bot import AdminBot
+from bot.qr_watchers import QrWatchers
 from relay.clock import SystemClock
 from relay.events import WhatsAppStateChanged
 from relay.settings import Settings
@@ -55,7 +56,8 @@ class BotRig:
         )
         mailer = InviteMailer(self.settings) if self.smtp_port else None
         self.bot = AdminBot(self.settings, self.relay.tenants, self.relay.bus, self.relay.login, self.relay.states,
-                            Stats(self.store.db, self.clock), mailer, self.clock, poll_timeout=1)
+                            Stats(self.store.db, self.clock), mailer, self.clock,
+                            qr_watchers=QrWatchers(self.store.db), poll_timeout=1)
         await self.bot.start()
         return self
 
