@@ -98,6 +98,7 @@ class Puente:
         self.stats = Stats(db, clock)
         self.pipeline = Pipeline(db, bus, self.tenants, self.bridges, self.states, settings, clock, self.metrics)
         self.cleanup = Cleanup(db, self.tenants, self.pipeline.clients, clock)
+        self.tenants.before_delete(self.cleanup.forget_tenant)  # "forgets after 24 hours" holds for deleted tenants
         self.mailer = InviteMailer(settings) if settings.email_enabled else None
         self.admin_bot = (
             AdminBot(settings, self.tenants, bus, self.login, self.states, self.stats, self.mailer, clock,

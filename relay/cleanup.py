@@ -20,6 +20,7 @@ from relay.assistant import OpenAIClients
 from relay.chats import ChatRepository
 from relay.clock import Clock
 from relay.message_log import MessageLog
+from relay.tasks import spawn
 from relay.stats import OpenAIErrorLog
 from tenants.model import Tenant
 from tenants.service import TenantService
@@ -55,6 +56,7 @@ class Cleanup:
         self._clock = clock
         self._interval_hours = interval_hours
         self._scheduler: AsyncIOScheduler | None = None
+        self._forgetting: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         """Run now (in the background) and then every `interval_hours`."""
@@ -70,6 +72,9 @@ class Cleanup:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        for task in list(self._forgetting):  # a deleted tenant's conversations still being deleted
+            task.cancel()
+        await asyncio.gather(*self._forgetting, return_exceptions=True)
 
     async def _scheduled_run(self) -> None:
         """The scheduler's entry: a run cut short (store gone, shutdown) is one log line, not a traceback."""
@@ -110,16 +115,49 @@ class Cleanup:
             return
         client = self._clients.get(tenant.slug, self._tenants.openai_key(tenant))
         for chat in idle:
+            if await self._delete_conversation(tenant.slug, client, chat.conversation_id, counts):
+                await self._chats.forget_conversation(tenant.slug, chat.chat, chat.conversation_id)
+                counts.conversations_forgotten += 1
+
+    async def forget_tenant(self, tenant: Tenant) -> None:
+        """A tenant is being deleted: delete all its conversations at OpenAI, not only idle ones.
+
+        The ids are read now, before its chats go with it; the deletes run in the background
+        with its key (its client stays usable after the pipeline drops it).
+        """
+        chats = await self._chats.idle_conversations(tenant.slug, self._clock.now() + timedelta(days=36500))
+        if chats:
+            client = self._clients.get(tenant.slug, self._tenants.openai_key(tenant))
+            ids = [chat.conversation_id for chat in chats]
+            task = spawn(self._delete_all(tenant.slug, client, ids), name=f"forget:{tenant.slug}")
+            self._forgetting.add(task)
+            task.add_done_callback(self._forgetting.discard)
+
+    async def _delete_all(self, slug: str, client: openai.AsyncOpenAI, ids: list[str]) -> None:
+        counts = CleanupCounts()
+        for conversation_id in ids:
             try:
-                await client.conversations.delete(chat.conversation_id)
-            except openai.NotFoundError:
-                pass  # already gone: that is what we wanted
+                await self._delete_conversation(slug, client, conversation_id, counts)
             except openai.AuthenticationError:
-                raise  # the key is bad: every other chat of this tenant would fail the same way
-            except openai.OpenAIError as exc:
-                counts.failures += 1
-                log.info("tenant %s: deleting a conversation failed (%s); next run retries",
-                         tenant.slug, type(exc).__name__)
-                continue
-            await self._chats.forget_conversation(tenant.slug, chat.chat, chat.conversation_id)
-            counts.conversations_forgotten += 1
+                log.warning("tenant %s (deleted): its key is refused; %d conversation(s) left at OpenAI",
+                            slug, len(ids))
+                return
+        log.info("tenant %s (deleted): %d of %d conversation(s) deleted at OpenAI",
+                 slug, len(ids) - counts.failures, len(ids))
+
+    @staticmethod
+    async def _delete_conversation(
+        slug: str, client: openai.AsyncOpenAI, conversation_id: str, counts: CleanupCounts,
+    ) -> bool:
+        """Delete one conversation; False (counted as a failure) when it should be tried again."""
+        try:
+            await client.conversations.delete(conversation_id)
+        except openai.NotFoundError:
+            pass  # already gone: that is what we wanted
+        except openai.AuthenticationError:
+            raise  # the key is bad: every other chat of this tenant would fail the same way
+        except openai.OpenAIError as exc:
+            counts.failures += 1
+            log.info("tenant %s: deleting a conversation failed (%s); next run retries", slug, type(exc).__name__)
+            return False
+        return True

@@ -7,7 +7,8 @@ pipeline hear about changes through the events it publishes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ from tenants.errors import InvalidInput, TenantNotFound
 from tenants.model import DEFAULT_INSTRUCTIONS, Tenant, TenantSettings, whatsapp_doc
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox, hash_token, mask_key, new_token, token_matches
+
+log = logging.getLogger("tenants.service")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class TenantService:
         self._box = box
         self._clock = clock
         self._publish = publish
+        self._before_delete: list[Callable[[Tenant], Awaitable[None]]] = []
         self._default_model = default_model
 
     # --- reading -------------------------------------------------------------------
@@ -109,9 +113,18 @@ class TenantService:
         self._publish(TenantCreated(tenant.slug))
         return tenant
 
+    def before_delete(self, hook: Callable[[Tenant], Awaitable[None]]) -> None:
+        """Call `hook` with the tenant (key still readable) before a tenant is deleted."""
+        self._before_delete.append(hook)
+
     async def delete(self, slug: str, actor: str) -> Tenant:
         """Remove the tenant; its bridge, session and chats go with TenantDeleted."""
         tenant = await self.get(slug)
+        for hook in self._before_delete:
+            try:
+                await hook(tenant)
+            except Exception as exc:  # never in the way of the deletion itself
+                log.warning("tenant %s: a step before deleting it failed (%s)", tenant.slug, type(exc).__name__)
         await self._repo.delete(tenant.slug)
         await self._audit.record(actor, "delete", tenant.slug)
         self._publish(TenantDeleted(tenant.slug))

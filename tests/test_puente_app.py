@@ -5,6 +5,7 @@ writes and gets OpenAI's answer, and the client's page shows "connected"."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import os
 import signal
 import subprocess
@@ -198,3 +199,29 @@ async def test_the_qr_photo_is_still_edited_after_a_restart(world):
     finally:
         await bridge.stop()
         await again.stop()
+
+
+async def test_deleting_a_tenant_deletes_its_conversations_at_openai(world):
+    """Customers were promised that conversations are forgotten; a deleted tenant keeps that promise."""
+    puente, telegram, openai = world
+    await puente.tenants.create(NewTenant(slug="panaderia-sol", name="Sol", openai_key=KEY), "test")
+    await puente.tenants.update_settings("panaderia-sol", "test", debounce_seconds=0)
+    token = await puente.tenants.issue_bridge_token("panaderia-sol")
+    bridge = FakeBridge(f"ws://127.0.0.1:{puente.http.port}/bridge", "panaderia-sol", token, state="connected",
+                        phone="56911112222")
+    try:
+        await bridge.connect()
+        for customer in ("56933334444", "56955556666"):
+            await bridge.send_message(customer, "hola")
+        await bridge.wait_for_sent(count=2, timeout=10)
+        conversations = {c.conversation_id for c in await puente.pipeline.chats.idle_conversations(
+            "panaderia-sol", puente.clock.now() + timedelta(days=1))}
+        assert len(conversations) == 2
+
+        telegram.push_message(ADMIN, "/delete panaderia-sol")
+        confirm = await telegram.wait_for_message(ADMIN, lambda m: "✅ Confirmar" in m.button_texts, timeout=10)
+        telegram.push_callback(ADMIN, confirm.message_id, confirm.callback_data("✅ Confirmar"))
+        await wait_until(lambda: openai.deleted_conversations >= conversations, 10, "the conversations deleted")
+        assert await puente.tenants.find("panaderia-sol") is None
+    finally:
+        await bridge.stop()
