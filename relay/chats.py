@@ -30,6 +30,16 @@ def chat_key(tenant: str, chat: str) -> str:
     return f"{tenant}|{chat}"
 
 
+def _new_chat(tenant: str, chat: str) -> dict[str, Any]:
+    return {"tenant": tenant, "chat": chat, "conversation_id": None, "pause_kind": None}
+
+
+def _upsert_update(tenant: str, chat: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Set `changes`, and the defaults they leave out when the chat is new."""
+    defaults = {name: value for name, value in _new_chat(tenant, chat).items() if name not in changes}
+    return {"$set": changes, "$setOnInsert": defaults}
+
+
 def _when(value: Any) -> datetime | None:
     return utc(value) if isinstance(value, datetime) else None
 
@@ -99,14 +109,22 @@ class ChatRepository:
         doc = await self._col.find_one({"_id": chat_key(tenant, chat)})
         return Chat.from_doc(doc) if doc else None
 
-    async def touch_customer(self, tenant: str, chat: str, now: datetime, name: str | None, phone: str | None) -> Chat:
-        """Record customer activity (creating the chat); return the chat as it is now."""
+    async def touch_customer(
+        self, tenant: str, chat: str, now: datetime, name: str | None, phone: str | None,
+    ) -> tuple[Chat, datetime | None]:
+        """Record customer activity (creating the chat); return the chat as it is now and
+        when the chat was last active before this (None for a new chat)."""
         changes: dict[str, Any] = {"last_customer_at": now, "last_activity_at": now}
         if name:
             changes["name"] = name
         if phone:
             changes["phone"] = phone
-        return await self._upsert(tenant, chat, changes)
+        before = await self._col.find_one_and_update(
+            {"_id": chat_key(tenant, chat)}, _upsert_update(tenant, chat, changes), upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+        previous = _when(before.get("last_activity_at")) if before else None
+        return Chat.from_doc({**(before or _new_chat(tenant, chat)), **changes}), previous
 
     async def touch_owner(self, tenant: str, chat: str, now: datetime, handoff: bool) -> Chat:
         """Record the owner writing in a chat; start a handoff pause if it is not paused."""
@@ -131,6 +149,23 @@ class ChatRepository:
         if doc is None:
             doc = await self._col.find_one({"_id": chat_key(tenant, chat)})
         return (doc or {}).get("conversation_id") or conversation_id
+
+    async def retire_conversation(self, tenant: str, chat: str, conversation_id: str) -> None:
+        """The chat was quiet longer than the memory window: its next turn starts a new
+        conversation, and the cleanup deletes this one at OpenAI."""
+        await self._col.update_one(
+            {"_id": chat_key(tenant, chat), "conversation_id": conversation_id},
+            {"$set": {"conversation_id": None}, "$push": {"retired_conversations": conversation_id}},
+        )
+
+    async def retired_conversations(self, tenant: str) -> list[tuple[str, str]]:
+        """(chat, conversation id) pairs waiting to be deleted at OpenAI."""
+        cursor = self._col.find({"tenant": tenant, "retired_conversations.0": {"$exists": True}},
+                                {"chat": 1, "retired_conversations": 1})
+        return [(doc["chat"], conversation) async for doc in cursor for conversation in doc["retired_conversations"]]
+
+    async def drop_retired(self, tenant: str, chat: str, conversation_id: str) -> None:
+        await self._col.update_one({"_id": chat_key(tenant, chat)}, {"$pull": {"retired_conversations": conversation_id}})
 
     async def forget_conversation(self, tenant: str, chat: str, conversation_id: str) -> None:
         """Clear the conversation id if it is still this one (the next turn starts anew)."""
@@ -201,13 +236,8 @@ class ChatRepository:
         return (await self._col.delete_many({"tenant": tenant})).deleted_count
 
     async def _upsert(self, tenant: str, chat: str, changes: dict[str, Any]) -> Chat:
-        defaults = {"tenant": tenant, "chat": chat, "conversation_id": None, "pause_kind": None}
-        for name in changes:
-            defaults.pop(name, None)
         doc = await self._col.find_one_and_update(
-            {"_id": chat_key(tenant, chat)},
-            {"$set": changes, "$setOnInsert": defaults},
-            upsert=True,
+            {"_id": chat_key(tenant, chat)}, _upsert_update(tenant, chat, changes), upsert=True,
             return_document=ReturnDocument.AFTER,
         )
         return Chat.from_doc(doc)

@@ -1,6 +1,7 @@
-"""The daily cleanup: forget idle conversations, end expired handoffs, prune old records.
+"""The hourly cleanup: forget idle conversations, end expired handoffs, prune old records.
 
-Runs at start-up and then every 24 hours (APScheduler). Every step is per chat and
+Runs at start-up and then every hour (APScheduler), so a conversation is deleted at
+OpenAI within an hour of leaving the tenant's memory window. Every step is per chat and
 idempotent, so an interrupted run is finished by the next one, and one tenant's failure
 (a bad key, say) never stops the others. `run()` can be called directly with any clock.
 """
@@ -46,7 +47,7 @@ class Cleanup:
 
     def __init__(
         self, db: AsyncDatabase, tenants: TenantService, clients: OpenAIClients, clock: Clock,
-        *, interval_hours: float = 24.0,
+        *, interval_hours: float = 1.0,
     ) -> None:
         self._chats = ChatRepository(db)
         self._messages = MessageLog(db)
@@ -111,12 +112,17 @@ class Cleanup:
             tenant.slug, now - timedelta(hours=settings.handoff_hours)
         )
         idle = await self._chats.idle_conversations(tenant.slug, now - timedelta(hours=settings.memory_hours))
-        if not idle:
+        retired = await self._chats.retired_conversations(tenant.slug)
+        if not idle and not retired:
             return
         client = self._clients.get(tenant.slug, self._tenants.openai_key(tenant))
         for chat in idle:
             if await self._delete_conversation(tenant.slug, client, chat.conversation_id, counts):
                 await self._chats.forget_conversation(tenant.slug, chat.chat, chat.conversation_id)
+                counts.conversations_forgotten += 1
+        for chat_id, conversation_id in retired:
+            if await self._delete_conversation(tenant.slug, client, conversation_id, counts):
+                await self._chats.drop_retired(tenant.slug, chat_id, conversation_id)
                 counts.conversations_forgotten += 1
 
     async def forget_tenant(self, tenant: Tenant) -> None:
@@ -126,9 +132,10 @@ class Cleanup:
         with its key (its client stays usable after the pipeline drops it).
         """
         chats = await self._chats.idle_conversations(tenant.slug, self._clock.now() + timedelta(days=36500))
-        if chats:
+        ids = [chat.conversation_id for chat in chats]
+        ids += [conversation for _, conversation in await self._chats.retired_conversations(tenant.slug)]
+        if ids:
             client = self._clients.get(tenant.slug, self._tenants.openai_key(tenant))
-            ids = [chat.conversation_id for chat in chats]
             task = spawn(self._delete_all(tenant.slug, client, ids), name=f"forget:{tenant.slug}")
             self._forgetting.add(task)
             task.add_done_callback(self._forgetting.discard)

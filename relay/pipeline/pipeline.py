@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -161,7 +162,13 @@ class Pipeline:
         if tenant.suspended:
             await self._settle(slug, message, MessageStatus.HELD)
             return
-        chat = await self.chats.touch_customer(slug, message.chat, now, message.push_name, message.sender_phone)
+        chat, previous = await self.chats.touch_customer(
+            slug, message.chat, now, message.push_name, message.sender_phone)
+        memory = timedelta(hours=tenant.settings.memory_hours)
+        if chat.conversation_id and previous is not None and previous <= now - memory:
+            # Quiet longer than the memory window: this turn starts afresh, as the customer
+            # was promised, even if the cleanup has not deleted the old conversation yet.
+            await self.chats.retire_conversation(slug, message.chat, chat.conversation_id)
         if chat.paused:
             if not chat.handoff_expired(now, tenant.settings.handoff_hours):
                 await self._settle(slug, message, MessageStatus.HELD)

@@ -1,4 +1,4 @@
-"""The daily cleanup: idle conversations forgotten, handoffs ended, old records pruned."""
+"""The hourly cleanup: idle conversations forgotten, handoffs ended, old records pruned."""
 
 from __future__ import annotations
 
@@ -38,6 +38,25 @@ async def test_idle_conversations_are_forgotten_and_the_next_message_starts_a_ne
     new = await conversation_of(rig, CUSTOMER_CHAT)
     assert new and new != old
     assert rig.openai.last_request.history == []  # a fresh memory
+
+
+async def test_a_customer_back_after_the_memory_window_starts_afresh_before_any_cleanup(rig, clock):
+    await rig.add_tenant(memory_hours=24)
+    bridge = await rig.connect()
+    await customer_says(rig, bridge, CUSTOMER, "me llamo Ana")
+    old = await conversation_of(rig, CUSTOMER_CHAT)
+    clock.advance(hours=23)
+    await customer_says(rig, bridge, CUSTOMER, "¿sigues ahí?")  # within the window: same memory
+    assert await conversation_of(rig, CUSTOMER_CHAT) == old
+    assert rig.openai.last_request.conversation == old
+    clock.advance(hours=25)  # no cleanup has run
+    await customer_says(rig, bridge, CUSTOMER, "¿cómo me llamo?")
+    new = await conversation_of(rig, CUSTOMER_CHAT)
+    assert new and new != old
+    assert rig.openai.last_request.conversation == new and rig.openai.last_request.history == []
+    counts = await rig.cleanup.run()  # the retired conversation is deleted at OpenAI
+    assert counts.conversations_forgotten == 1 and old in rig.openai.deleted_conversations
+    assert (await rig.cleanup.run()).conversations_forgotten == 0
 
 
 async def test_cleanup_interrupted_half_way_finishes_on_the_next_run(rig, clock):
