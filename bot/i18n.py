@@ -116,8 +116,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Send {name}'s WhatsApp phone number with country code (+56912345678), or /cancel."),
     # --- QR ------------------------------------------------------------------------
     "qr_asking": ("⏳ Pidiendo un QR para {name}; aparecerá aquí.", "⏳ Asking for a QR for {name}; it will appear here."),
-    "qr_caption": ("📷 {name}: escanea con WhatsApp → Dispositivos vinculados. Vence a las {expires} UTC.",
-                   "📷 {name}: scan with WhatsApp → Linked devices. Expires at {expires} UTC."),
+    "qr_caption": ("📷 {name}: escanea con WhatsApp → Dispositivos vinculados. Este código vence en {expires}.",
+                   "📷 {name}: scan with WhatsApp → Linked devices. This code expires in {expires}."),
     "qr_connected": ("✅ {name} conectado como +{phone}", "✅ {name} connected as +{phone}"),
     "qr_timeout": ("⌛ {name}: WhatsApp dejó de emitir códigos QR. Pide otro cuando estés listo.",
                    "⌛ {name}: WhatsApp stopped issuing QR codes. Ask for a new one when ready."),

@@ -100,7 +100,10 @@ class QrDelivery:
 
     async def _show_qr(self, slug: str, watcher: Watcher, state: WhatsAppState) -> None:
         name = await self._name(slug)
-        expires = state.qr_expires_at.strftime("%H:%M:%S") if state.qr_expires_at else "?"
+        # Seconds left rather than a clock time: right in every time zone, and the next QR
+        # replaces the photo (and this count) before it runs out.
+        left = (state.qr_expires_at - self._clock.now()).total_seconds() if state.qr_expires_at else None
+        expires = f"{max(0, round(left))} s" if left is not None else "?"
         caption = t(watcher.lang, "qr_caption", name=esc(name), expires=expires)
         png = qr_png(state.qr or "")
         bot = self._require_bot()
