@@ -89,7 +89,7 @@ export async function normaliseMessage(message, context) {
   const frame = {
     type: 'message',
     id: key.id,
-    chat,
+    chat: isGroup ? chat : ownChatAsPhone(chat, context.me),
     sender,
     from_me: fromMe,
     sent_by_bridge: fromMe && context.isSentByBridge(key.id),
@@ -129,6 +129,17 @@ function isEdit(message) {
   const content = normalizeMessageContent(message);
   return Boolean(message?.editedMessage) ||
     content?.protocolMessage?.type === proto.Message.ProtocolMessage.Type.MESSAGE_EDIT;
+}
+
+/**
+ * The account's own chat ("Message yourself") as its phone-number JID, also when WhatsApp
+ * addresses it by the account's LID: the relay knows the owner by their number.
+ * @param {string} chat
+ * @param {OwnAccount | undefined} me
+ */
+function ownChatAsPhone(chat, me) {
+  if (me?.jid && me.lid && jidNormalizedUser(chat) === jidNormalizedUser(me.lid)) return jidNormalizedUser(me.jid);
+  return chat;
 }
 
 /**

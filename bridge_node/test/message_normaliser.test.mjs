@@ -104,6 +104,14 @@ describe('message normalisation', () => {
     assert.equal(frame?.sender_phone, '56912121212');
   });
 
+  test('the own chat addressed by the account\'s LID is reported as its phone-number chat', async () => {
+    const { frame } = await normalise({ chat: '99911112222@lid', from_me: true, text: 'pausar todo' });
+    assert.equal(frame?.chat, '56911112222@s.whatsapp.net');
+    assert.equal(frame?.sender, '56911112222@s.whatsapp.net');
+    const customer = await normalise({ chat: '123456789012345@lid', from_me: true, text: 'hola' });
+    assert.equal(customer.frame?.chat, '123456789012345@lid');  // another @lid chat stays as it is
+  });
+
   test('an @lid sender without a PN alternative has no sender_phone', async () => {
     const { frame } = await normalise({ chat: '123456789012345@lid', text: 'hola' });
     assert.equal(frame?.sender_phone, undefined);
