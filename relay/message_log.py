@@ -10,7 +10,7 @@ One document per chat, rather than one per message, keeps every write on the hot
 update of a document that already exists. On the embedded store (mongoeco 4.11) writing a
 document that does not exist yet costs a scan of the whole collection, so a
 one-document-per-message log got slower with every message it kept (bench/README.md).
-Media is kept apart, in `message_media`, only while its turn waits.
+Media is kept apart (relay/message_media.py), only while its turn waits.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from relay.message_media import MessageMedia, StoredMedia
 from relay.protocol import Message
 
 # Media above this size is not stored: after a restart such a turn is answered from its caption.
@@ -81,20 +82,18 @@ class MessageLog:
     """Records messages exactly once per (tenant, chat, message id)."""
 
     COLLECTION = "message_log"
-    MEDIA_COLLECTION = "message_media"
     INDEXES = [
         IndexModel([("tenant", ASCENDING)], name="tenant"),
         IndexModel([("last_at", ASCENDING)], name="last_at"),
     ]
-    MEDIA_INDEXES = [IndexModel([("received_at", ASCENDING)], name="received_at")]
 
     def __init__(self, db: AsyncDatabase) -> None:
         self._col = db[self.COLLECTION]
-        self._media = db[self.MEDIA_COLLECTION]
+        self._media = MessageMedia(db)
 
     async def ensure_indexes(self) -> None:
         await self._col.create_indexes(self.INDEXES)
-        await self._media.create_indexes(self.MEDIA_INDEXES)
+        await self._media.ensure_indexes()
 
     async def record(self, tenant: str, message: Any, *, customer: bool, now: datetime, owner: bool = False) -> bool:
         """Store `message` (a relay.protocol.Message); False if this id was already recorded.
@@ -119,12 +118,7 @@ class MessageLog:
             media = message.media
             if media is not None and len(media.data_base64) <= MAX_STORED_MEDIA:
                 # Stored first: a pending entry that names media always finds it.
-                await self._media.update_one(
-                    {"_id": log_key(tenant, message.id)},
-                    {"$setOnInsert": {"tenant": tenant, "data_base64": media.data_base64, "mime": media.mime,
-                                      "received_at": now}},
-                    upsert=True,
-                )
+                await self._media.put(tenant, message.id, StoredMedia(media.data_base64, media.mime), now)
                 entry["media"] = True
             update["$push"]["pending"] = entry
             update["$inc"] = {f"days.{day}.in": 1}
@@ -138,7 +132,7 @@ class MessageLog:
                 undo["$inc"] = {f"days.{day}.in": -1}
             await self._col.update_one({"_id": key}, undo)
             if entry.get("media") and message.id not in {p["id"] for p in before.get("pending", [])}:
-                await self._media.delete_one({"_id": log_key(tenant, message.id)})
+                await self._media.delete(tenant, [message.id])
         return False
 
     async def _write_returning_before(self, key: str, update: dict[str, Any]) -> dict[str, Any] | None:
@@ -182,9 +176,7 @@ class MessageLog:
         if status is MessageStatus.ANSWERED and before is not None and len(answered_ids) != len(ids):
             # Settling again what was settled already (a recovery path) counts nothing.
             await self._col.update_one({"_id": log_key(tenant, chat)}, {"$inc": {counter: len(answered_ids) - len(ids)}})
-        media = [log_key(tenant, p["id"]) for p in was_pending if p.get("media")]
-        if media:
-            await self._media.delete_many({"_id": {"$in": media}})
+        await self._media.delete(tenant, [p["id"] for p in was_pending if p.get("media")])
 
     async def pending(self, tenant: str, before_order: int | None = None) -> list[PendingMessage]:
         """The tenant's unanswered customer messages and unapplied owner messages, oldest first."""
@@ -193,11 +185,11 @@ class MessageLog:
             for entry in sorted(doc["pending"], key=lambda p: p["order"]):
                 if before_order is not None and entry["order"] >= before_order:
                     continue
-                media = await self._media.find_one({"_id": log_key(tenant, entry["id"])}) if entry.get("media") else None
+                media = await self._media.get(tenant, entry["id"]) if entry.get("media") else None
                 found.setdefault(entry["id"], PendingMessage(
                     tenant=tenant, chat=doc["chat"], id=entry["id"], kind=entry.get("kind", "text"),
-                    text=entry.get("text"), media_base64=media["data_base64"] if media else None,
-                    media_mime=media["mime"] if media else None, order=entry["order"],
+                    text=entry.get("text"), media_base64=media.data_base64 if media else None,
+                    media_mime=media.mime if media else None, order=entry["order"],
                     owner=entry.get("owner", False), sender=entry.get("sender"),
                 ))
         return sorted(found.values(), key=lambda p: p.order)
@@ -239,9 +231,9 @@ class MessageLog:
             stale = [day for day in doc.get("days", {}) if day < oldest_day]
             if stale:
                 await self._col.update_one({"_id": doc["_id"]}, {"$unset": {f"days.{day}": "" for day in stale}})
-        await self._media.delete_many({"received_at": {"$lt": cutoff}})
+        await self._media.forget_old(cutoff)
         return removed
 
     async def delete_tenant(self, tenant: str) -> int:
-        await self._media.delete_many({"tenant": tenant})
+        await self._media.delete_tenant(tenant)
         return (await self._col.delete_many({"tenant": tenant})).deleted_count

@@ -5,6 +5,9 @@ queued in the same write that marks its messages answered (`MessageLog.settle`):
 crash there is either a pending turn or a queued reply, never both. Each part has a `ref`
 derived from the turn it answers, and the bridge is idempotent by ref. After a bridge
 reconnects, everything still queued is resent in order with the same refs.
+
+The one exception to "one repository class per collection": MessageLog owns these
+documents and their indexes, and this class reads and writes only their `outbox` field.
 """
 
 from __future__ import annotations

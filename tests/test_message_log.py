@@ -7,6 +7,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 
 from relay.message_log import SEEN_PER_CHAT, MessageLog, MessageStatus, day_of
+from relay.message_media import MessageMedia
 from relay.migrations import migrate
 from relay.outbox import Outbox
 from relay.protocol import Media, Message
@@ -67,7 +68,7 @@ async def test_media_waits_with_its_turn_and_goes_with_it(store):
     [pending] = await MessageLog(store.db).pending("t")
     assert (pending.text, pending.media_base64, pending.media_mime) == ("¿tienen este?", PHOTO, "image/jpeg")
     await log.settle("t", CHAT, ["P1"], MessageStatus.ANSWERED, NOW)
-    assert await store.db[MessageLog.MEDIA_COLLECTION].count_documents({}) == 0
+    assert await store.db[MessageMedia.COLLECTION].count_documents({}) == 0
 
 
 async def test_failed_turns_are_listed_and_quiet_chats_forgotten_after_a_week(store):
