@@ -110,7 +110,7 @@ async def test_tenant_name_with_html_and_control_characters_is_escaped_in_the_ca
         telegram = world.telegram
         await world.add_tenant("tienda-sol", name="<i>Sol</i> & <script>x()</script>\x1b[31m")
         telegram.push_message(ADMIN, "/tenant tienda-sol")
-        card = await telegram.wait_for_message(ADMIN, lambda m: "tienda-sol" in (m.body or ""), timeout=10)
+        await telegram.wait_for_message(ADMIN, lambda m: "tienda-sol" in (m.body or ""), timeout=10)
         call = [c for c in telegram.calls("sendMessage") if "tienda-sol" in str(c.params.get("text"))][-1]
         sent = call.params["text"]
         assert "<script>" not in sent and "<i>Sol</i>" not in sent
