@@ -244,8 +244,11 @@ class Pipeline:
             return 0
         queued = 0
         for pending in await self.messages.pending(slug, before_order=self._boot_order):
-            if pending.owner:  # first, in order: a pause typed before the crash holds what follows
-                await self._owner(tenant, pending.as_owner_message())
+            if pending.owner:  # in order with the turns: a pause typed before the crash holds those after it
+                try:
+                    await self._owner(tenant, pending.as_owner_message())
+                except Exception:  # settled already; the turns after it still resume
+                    log.exception("tenant %s: owner message %s could not be applied", slug, pending.id)
                 continue
             if self.lanes.knows(slug, pending.id):
                 continue
