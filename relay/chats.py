@@ -209,12 +209,13 @@ class ChatRepository:
             query["pause_kind"] = {"$ne": None}
         return await self._col.count_documents(query)
 
-    async def idle_conversations(self, tenant: str, before: datetime) -> list[Chat]:
-        """Chats holding a conversation with no activity since `before`."""
-        cursor = self._col.find(
-            {"tenant": tenant, "conversation_id": {"$ne": None}, "last_activity_at": {"$lt": before}}
-        )
-        return [Chat.from_doc(doc) async for doc in cursor]
+    async def idle_conversations(self, tenant: str, before: datetime | None = None) -> list[Chat]:
+        """Chats holding a conversation with no activity since `before` (any chat holding one
+        when `before` is None)."""
+        query: dict[str, Any] = {"tenant": tenant, "conversation_id": {"$ne": None}}
+        if before is not None:
+            query["last_activity_at"] = {"$lt": before}
+        return [Chat.from_doc(doc) async for doc in self._col.find(query)]
 
     async def expired_handoffs(self, tenant: str, owner_silent_since: datetime) -> int:
         """Resume handoff pauses whose owner has been silent since `owner_silent_since`."""

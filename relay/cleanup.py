@@ -131,7 +131,7 @@ class Cleanup:
         The ids are read now, before its chats go with it; the deletes run in the background
         with its key (its client stays usable after the pipeline drops it).
         """
-        chats = await self._chats.idle_conversations(tenant.slug, self._clock.now() + timedelta(days=36500))
+        chats = await self._chats.idle_conversations(tenant.slug)
         ids = [chat.conversation_id for chat in chats]
         ids += [conversation for _, conversation in await self._chats.retired_conversations(tenant.slug)]
         if ids:

@@ -157,16 +157,17 @@ class MessageLog:
         write, so a reply is queued exactly when its messages count as answered.
         """
         counter = f"days.{day_of(now)}.answered"
-        update: dict[str, Any] = {"$pull": {"pending": {"id": {"$in": list(ids)}}}, "$push": {}}
+        update: dict[str, Any] = {"$pull": {"pending": {"id": {"$in": list(ids)}}}}
+        push: dict[str, Any] = {}
         if status is MessageStatus.ANSWERED:
             update["$inc"] = {counter: len(ids)}
         if status is MessageStatus.FAILED:
-            update["$push"]["failed"] = {"$each": list(ids), "$slice": -FAILED_PER_CHAT}
+            push["failed"] = {"$each": list(ids), "$slice": -FAILED_PER_CHAT}
         if reply:
-            update["$push"]["outbox"] = {"$each": list(reply)}
+            push["outbox"] = {"$each": list(reply)}
             update["$setOnInsert"] = {"tenant": tenant, "chat": chat, "last_at": now}
-        if not update["$push"]:
-            del update["$push"]
+        if push:
+            update["$push"] = push
         before = await self._col.find_one_and_update(
             {"_id": log_key(tenant, chat)}, update, projection={"pending.id": 1, "pending.media": 1},
             return_document=ReturnDocument.BEFORE, upsert=bool(reply),

@@ -5,7 +5,7 @@ writes and gets OpenAI's answer, and the client's page shows "connected"."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,6 +21,7 @@ from relay.settings import Settings
 from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
 from tests.support.faults import wait_until
+from tests.support.processes import children, wait_ended
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 4242
@@ -90,61 +91,60 @@ def _env(tmp_path: Path, telegram: FakeTelegram, port: int) -> dict[str, str]:
     return env
 
 
-async def _puente_run(tmp_path, telegram: FakeTelegram, port: int) -> asyncio.subprocess.Process:
-    """`puente run` as a subprocess in a process group of its own, once /readyz answers 200."""
+@contextlib.asynccontextmanager
+async def puente_run(tmp_path, port: int):
+    """`puente run` as a subprocess in a process group of its own, with a fake Telegram API,
+    once /readyz answers 200; yields (process, telegram)."""
+    telegram = FakeTelegram()
+    await telegram.start()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "relay.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, port),
         stderr=subprocess.PIPE, start_new_session=True,
     )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/readyz") as ready:
-                    if ready.status == 200:
-                        return proc
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    proc.kill()
-    pytest.fail("puente run never became ready")
-
-
-async def test_puente_run_answers_then_stops_cleanly_on_sigterm(tmp_path, unused_tcp_port):
-    telegram = FakeTelegram()
-    await telegram.start()
-    proc = await _puente_run(tmp_path, telegram, unused_tcp_port)
     try:
-        telegram.push_message(ADMIN, "/start")
-        await telegram.wait_for_message(ADMIN, timeout=10)
-        proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(proc.wait(), 10)
+        await wait_until(lambda: _ready(port), 20, "puente run ready")
+        yield proc, telegram
     finally:
         if proc.returncode is None:
             proc.kill()
+            await proc.wait()
         await telegram.stop()
-    stderr = (await proc.stderr.read()).decode()
+
+
+async def _ready(port: int) -> bool:
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/readyz") as ready:
+            return ready.status == 200
+    except aiohttp.ClientConnectionError:
+        return False
+
+
+async def exit_of(proc: asyncio.subprocess.Process, timeout: float) -> tuple[int, str]:
+    """Its exit code and everything it wrote to stderr (read while waiting, so it never blocks)."""
+    _, stderr = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode, stderr.decode()
+
+
+async def test_puente_run_answers_then_stops_cleanly_on_sigterm(tmp_path, unused_tcp_port):
+    async with puente_run(tmp_path, unused_tcp_port) as (proc, telegram):
+        telegram.push_message(ADMIN, "/start")
+        await telegram.wait_for_message(ADMIN, timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        code, stderr = await exit_of(proc, 10)
+        token_secret = telegram.token.split(":")[1]
     assert code == 0, stderr
     assert "Traceback" not in stderr
-    assert telegram.token.split(":")[1] not in stderr
+    assert token_secret not in stderr
 
 
 async def test_puente_run_exits_with_a_clear_message_when_its_store_process_dies(tmp_path, unused_tcp_port):
     """A supervisor (Docker, systemd) restarts Puente; a relay with no store must not linger."""
-    telegram = FakeTelegram()
-    await telegram.start()
-    proc = await _puente_run(tmp_path, telegram, unused_tcp_port)
-    try:
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        store = [int(pid) for pid in children
+    async with puente_run(tmp_path, unused_tcp_port) as (proc, _):
+        store = [pid for pid in children(proc.pid)
                  if b"relay.embedded_store" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         assert len(store) == 1
         os.kill(store[0], signal.SIGKILL)
-        code = await asyncio.wait_for(proc.wait(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-        await telegram.stop()
-    stderr = (await proc.stderr.read()).decode()
+        code, stderr = await exit_of(proc, 30)
     assert code == 1, stderr
     assert "puente: the embedded store process ended unexpectedly (exit code -9); Puente stopped" in stderr
     assert "Traceback" not in stderr, stderr
@@ -152,21 +152,13 @@ async def test_puente_run_exits_with_a_clear_message_when_its_store_process_dies
 
 async def test_ctrl_c_stops_puente_run_and_its_store_process_cleanly(tmp_path, unused_tcp_port):
     """Ctrl-C in a terminal signals the whole process group, the store process included."""
-    telegram = FakeTelegram()
-    await telegram.start()
-    proc = await _puente_run(tmp_path, telegram, unused_tcp_port)
-    try:
-        [store] = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    async with puente_run(tmp_path, unused_tcp_port) as (proc, _):
+        [store] = children(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)
-        code = await asyncio.wait_for(proc.wait(), 15)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-        await telegram.stop()
-    stderr = (await proc.stderr.read()).decode()
+        code, stderr = await exit_of(proc, 15)
     assert code == 0, stderr
     assert "Traceback" not in stderr and "unexpectedly" not in stderr, stderr
-    assert not Path(f"/proc/{store}").exists() or "State:\tZ" in Path(f"/proc/{store}/status").read_text()
+    await wait_ended(store, 5, "the store process to end")
 
 
 async def test_the_qr_photo_is_still_edited_after_a_restart(world):
@@ -214,8 +206,7 @@ async def test_deleting_a_tenant_deletes_its_conversations_at_openai(world):
         for customer in ("56933334444", "56955556666"):
             await bridge.send_message(customer, "hola")
         await bridge.wait_for_sent(count=2, timeout=10)
-        conversations = {c.conversation_id for c in await puente.pipeline.chats.idle_conversations(
-            "panaderia-sol", puente.clock.now() + timedelta(days=1))}
+        conversations = {c.conversation_id for c in await puente.pipeline.chats.idle_conversations("panaderia-sol")}
         assert len(conversations) == 2
 
         telegram.push_message(ADMIN, "/delete panaderia-sol")

@@ -11,6 +11,7 @@ import pytest
 
 from relay.migrations import SCHEMA_VERSION, SchemaTooNew, current_version, migrate
 from relay.store import Store
+from tests.support.processes import wait_ended
 
 
 async def test_embedded_store_keeps_data_across_restart(tmp_path):
@@ -75,12 +76,7 @@ async def test_the_embedded_store_process_ends_when_the_relay_dies(tmp_path):
     store_pid = int(await asyncio.wait_for(relay.stdout.readline(), 30))
     relay.kill()
     await relay.wait()
-    for _ in range(100):
-        if not Path(f"/proc/{store_pid}").exists() or "State:\tZ" in Path(f"/proc/{store_pid}/status").read_text():
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the store process outlived the relay")
+    await wait_ended(store_pid, 5, "the store process to end with the relay")
     again = Store(None, "puente", tmp_path / "data")
     await again.start()
     try:
