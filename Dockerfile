@@ -15,10 +15,12 @@ COPY bridge_node/package.json bridge_node/package-lock.json bridge_node/
 RUN cd bridge_node && npm ci --omit=dev --no-audit --no-fund
 
 COPY pyproject.toml README.md ./
-COPY bot bot
+COPY core core
 COPY tenants tenants
 COPY relay relay
+COPY bot bot
 COPY web web
+COPY puente puente
 RUN pip install --no-cache-dir .
 
 COPY bridge_node/src bridge_node/src

@@ -12,6 +12,7 @@ run: install
 
 ## Install the test extras and run every test, Python and Node.
 test: install-test chromium
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 	cd bridge_node && npm test
 

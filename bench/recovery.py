@@ -1,6 +1,6 @@
 """Recovery times with real Node bridges: `PYTHONPATH=. python bench/recovery.py`.
 
-The real relay (relay.app.Puente, admin bot off, embedded store) runs K real bridges
+The real relay (puente.app.Puente, admin bot off, embedded store) runs K real bridges
 through its supervisor (BRIDGE_COMMAND default, PUENTE_FAKE_SOCKET in the environment, so
 Baileys loads but no WhatsApp network is used). Measured, from the relay's point of view
 (its BridgeConnected event is published right after it sends `welcome`):
@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results_file import append_run
-from relay.app import Puente  # noqa: E402
-from relay.events import BridgeConnected  # noqa: E402
-from relay.settings import Settings  # noqa: E402
+from core.events import BridgeConnected  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from puente.app import Puente  # noqa: E402
 from tenants.service import NewTenant  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

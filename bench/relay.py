@@ -1,7 +1,7 @@
 """Relay throughput and latency under stepped load: `PYTHONPATH=. python bench/relay.py`.
 
 Three processes on loopback:
-  * this one runs the real relay (relay.app.Puente, admin bot off, the embedded store in a
+  * this one runs the real relay (puente.app.Puente, admin bot off, the embedded store in a
     temporary DATA_DIR unless MONGODB_URI is set; debounce 0 for every tenant);
   * bench/openai_process.py runs the fake OpenAI API (fixed latency, default 0);
   * bench/relay_load.py runs N fake bridges speaking PROTOCOL.md, offers the load and
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results_file import append_run
-from relay.app import Puente  # noqa: E402
-from relay.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from puente.app import Puente  # noqa: E402
 from tenants.service import NewTenant  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

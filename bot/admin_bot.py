@@ -18,10 +18,10 @@ from bot.i18n import command_list
 from bot.qr_delivery import QrDelivery
 from bot.qr_watchers import QrWatchers
 from bot.services import BotServices, KeyChecker, Login, Mailer, States, StatsSource
-from relay.bus import EventBus
-from relay.clock import Clock
-from relay.events import Alert, WhatsAppStateChanged
-from relay.settings import Settings
+from core.bus import EventBus
+from core.clock import Clock
+from core.events import Alert, WhatsAppStateChanged
+from core.settings import Settings
 from tenants.key_check import check_openai_key
 from tenants.service import TenantService
 

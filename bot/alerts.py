@@ -12,13 +12,13 @@ from bot.delivery import with_retry
 from bot.i18n import t
 from bot.qr_delivery import QrDelivery
 from bot.replies import esc
-from relay.events import Alert, AlertKind
+from core.events import Alert, AlertKind
 
 log = logging.getLogger("bot.alerts")
 
 
 class AlertSender:
-    """Bus handler for relay.events.Alert: one message per admin, retried until it arrives."""
+    """Bus handler for core.events.Alert: one message per admin, retried until it arrives."""
 
     def __init__(self, admin_ids: tuple[int, ...], tenants, qr: QrDelivery, languages: dict[int, str]) -> None:
         self._admins = admin_ids

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardMarkup
 from bot import callbacks as cb
 from bot.i18n import t
 from bot.replies import esc
-from relay.events import WhatsAppState
+from core.events import WhatsAppState
 from tenants.model import Tenant
 
 PER_PAGE = 10

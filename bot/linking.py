@@ -22,7 +22,7 @@ from bot.replies import (
     tenant_from_callback,
 )
 from bot.services import services
-from relay.bridges.errors import BridgeError
+from relay import BridgeError
 from tenants import validation
 from tenants.errors import InvalidInput
 from tenants.model import Tenant

@@ -20,8 +20,8 @@ from bot.i18n import t
 from bot.qr_image import qr_png
 from bot.qr_watchers import QrWatchers, Watcher
 from bot.replies import esc
-from relay.clock import Clock
-from relay.events import WhatsAppState, WhatsAppStateChanged
+from core.clock import Clock
+from core.events import WhatsAppState, WhatsAppStateChanged
 
 log = logging.getLogger("bot.qr")
 

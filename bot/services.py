@@ -6,17 +6,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from relay.clock import Clock
-from relay.events import WhatsAppState
-from relay.settings import Settings
+from core.clock import Clock
+from core.events import WhatsAppState
+from core.settings import Settings
 from tenants.key_check import KeyCheck
 from tenants.model import Tenant
 from tenants.service import TenantService
 
 if TYPE_CHECKING:
     from telegram.ext import ContextTypes
-
-    from bot.qr_delivery import QrDelivery
 
 KeyChecker = Callable[[str], Awaitable[KeyCheck]]
 
@@ -45,6 +43,15 @@ class StatsSource(Protocol):
     async def totals(self) -> Any: ...
 
 
+class QrPhotos(Protocol):
+    """bot.qr_delivery.QrDelivery, as the handlers use it (a protocol, so that this module
+    does not import the QR delivery, which imports the handlers' replies, which import this)."""
+
+    async def watch(self, slug: str, chat_id: int, lang: str) -> bool: ...
+
+    async def forget(self, slug: str, chat_id: int | None = None) -> None: ...
+
+
 class Mailer(Protocol):
     """tenants.invites.InviteMailer, as the bot uses it."""
 
@@ -63,7 +70,7 @@ class BotServices:
     mailer: Mailer | None
     check_key: KeyChecker
     clock: Clock
-    qr: QrDelivery
+    qr: QrPhotos
     languages: dict[int, str] = field(default_factory=dict)  # admin id -> last language seen
 
     def landing_link(self, tenant: Tenant) -> str:

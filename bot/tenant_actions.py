@@ -22,7 +22,7 @@ from bot.replies import (
     tenant_from_callback,
 )
 from bot.services import BotServices, services
-from relay.bridges.errors import BridgeError
+from relay import BridgeError
 from tenants.errors import TenantError
 from tenants.invites import InviteError
 from tenants.model import Tenant

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from relay.tasks import cancel, spawn
+from core.tasks import cancel, spawn
 
-log = logging.getLogger("relay.bus")
+log = logging.getLogger("core.bus")
 
 Handler = Callable[[Any], Awaitable[None]]
 

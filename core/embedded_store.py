@@ -1,6 +1,6 @@
 """The embedded store's own process: mongoeco's wire server over the SQLite file, on loopback.
 
-`relay.store.Store` starts it as `python -m relay.embedded_store PATH`. It prints the URI
+`core.store.Store` starts it as `python -m core.embedded_store PATH`. It prints the URI
 to connect to as the first line of its stdout, then serves until its stdin closes, which
 happens when the relay stops the store or dies (even by SIGKILL), and then closes the
 database cleanly. Ctrl-C and SIGTERM sent to the whole process group are left to the
@@ -21,7 +21,7 @@ from pathlib import Path
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
-log = logging.getLogger("relay.embedded_store")
+log = logging.getLogger("core.embedded_store")
 
 
 async def _stdin_closed() -> None:

@@ -1,4 +1,4 @@
-"""Events published on the in-process bus (relay.bus.EventBus).
+"""Events published on the in-process bus (core.bus.EventBus).
 
 Bridge events come from the bridge endpoint, tenant events from tenants.service,
 alerts from whichever component sees the change. Subscribers: the pipeline, the
@@ -10,8 +10,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from relay.protocol import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +50,6 @@ class WhatsAppStateChanged:
     tenant: str
     state: WhatsAppState
     previous: WhatsAppState
-
-
-@dataclass(frozen=True, slots=True)
-class MessageReceived:
-    """A `message` frame arrived from a tenant's bridge (not yet acked)."""
-
-    tenant: str
-    message: Message
 
 
 # --- tenant events -------------------------------------------------------------------

@@ -11,9 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from relay.message_log import FAILED_PER_CHAT, SEEN_PER_CHAT, log_key
-
-log = logging.getLogger("relay.migrations")
+log = logging.getLogger("core.migrations")
 
 Migration = Callable[[AsyncDatabase], Awaitable[None]]
 
@@ -39,6 +37,16 @@ async def _v3_chats_index_not_unique(db: AsyncDatabase) -> None:
         await db["chats"].drop_index("tenant_chat_unique")
 
 
+# Migration 4 keeps its own copy of the message log's shape as it was on the day it was
+# written: a migration is history, and must not change when the live code's limits do.
+_V4_SEEN_PER_CHAT = 200
+_V4_FAILED_PER_CHAT = 50
+
+
+def _v4_key(tenant: str, chat: str) -> str:
+    return f"{tenant}|{chat}"
+
+
 async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
     """`messages` (a document per message) and `outbox` become `message_log` (a document per
     chat, holding the chat's queued replies too).
@@ -49,14 +57,14 @@ async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
     answered_by_outbox: set[tuple[str, str]] = set()
     queued: dict[str, list[dict]] = {}
     async for doc in db["outbox"].find({}).sort("order", 1):
-        key = log_key(doc["tenant"], doc["chat"])
+        key = _v4_key(doc["tenant"], doc["chat"])
         queued.setdefault(key, []).append(
             {"ref": doc["_id"], "text": doc["text"], "order": doc["order"], "created_at": doc.get("created_at")}
         )
         answered_by_outbox.update((doc["tenant"], message_id) for message_id in doc.get("answers", []))
     chats: dict[str, dict] = {}
     async for doc in db["messages"].find({}).sort("order", 1):
-        key = log_key(doc["tenant"], doc["chat"])
+        key = _v4_key(doc["tenant"], doc["chat"])
         chat = chats.setdefault(key, {"tenant": doc["tenant"], "chat": doc["chat"], "seen": [], "pending": [],
                                       "failed": [], "days": {}, "last_at": doc.get("received_at")})
         chat["seen"].append(doc["message_id"])
@@ -74,7 +82,7 @@ async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
                      "order": doc.get("order", 0), "received_at": doc.get("received_at")}
             if doc.get("media_base64"):
                 await db["message_media"].update_one(
-                    {"_id": log_key(doc["tenant"], doc["message_id"])},
+                    {"_id": _v4_key(doc["tenant"], doc["message_id"])},
                     {"$set": {"tenant": doc["tenant"], "data_base64": doc["media_base64"],
                               "mime": doc.get("media_mime"), "received_at": doc.get("received_at")}},
                     upsert=True,
@@ -82,8 +90,8 @@ async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
                 entry["media"] = True
             chat["pending"].append(entry)
     for key, chat in chats.items():
-        chat["seen"] = chat["seen"][-SEEN_PER_CHAT:]
-        chat["failed"] = chat["failed"][-FAILED_PER_CHAT:]
+        chat["seen"] = chat["seen"][-_V4_SEEN_PER_CHAT:]
+        chat["failed"] = chat["failed"][-_V4_FAILED_PER_CHAT:]
         chat["outbox"] = queued.pop(key, [])
         await db["message_log"].update_one({"_id": key}, {"$set": chat}, upsert=True)
     for key, entries in queued.items():  # notices to chats with no recorded message

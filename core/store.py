@@ -1,7 +1,7 @@
 """The MongoDB connection: a real server at MONGODB_URI, or the embedded engine.
 
 Without MONGODB_URI, mongoeco's wire server runs over a SQLite file in DATA_DIR on a
-loopback port, in a process of its own (relay/embedded_store.py) or, for tests that want a
+loopback port, in a process of its own (core/embedded_store.py) or, for tests that want a
 quick start, inside this one; the same PyMongo client connects to it: one code path for both.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-log = logging.getLogger("relay.store")
+log = logging.getLogger("core.store")
 
 
 class StoreUnavailable(Exception):
@@ -72,7 +72,7 @@ class Store:
 
     async def _start_process(self, path: Path) -> str:
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "relay.embedded_store", str(path),
+            sys.executable, "-m", "core.embedded_store", str(path),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )
         try:

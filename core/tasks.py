@@ -7,7 +7,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-log = logging.getLogger("relay.tasks")
+log = logging.getLogger("core.tasks")
 _running: set[asyncio.Task[Any]] = set()
 
 

@@ -11,20 +11,20 @@ from typing import Protocol
 
 from bot.admin_bot import AdminBot
 from bot.qr_watchers import QrWatchers
+from core.bus import EventBus
+from core.clock import Clock, SystemClock
+from core.metrics import Metrics
+from core.migrations import migrate
+from core.settings import Settings
+from core.store import Store
 from relay.bridges.endpoint import BridgeEndpoint
 from relay.bridges.login import WhatsAppLogin
 from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.bridges.supervisor import BridgeSupervisor
-from relay.bus import EventBus
 from relay.cleanup import Cleanup
-from relay.clock import Clock, SystemClock
-from relay.metrics import Metrics
-from relay.migrations import migrate
 from relay.pipeline import Pipeline
-from relay.settings import Settings
 from relay.stats import Stats
-from relay.store import Store
 from tenants.audit import AuditLog
 from tenants.invites import InviteMailer
 from tenants.repository import TenantRepository
@@ -34,7 +34,7 @@ from web.landing import LandingPages
 from web.ops import OpsEndpoints
 from web.server import HttpServer
 
-log = logging.getLogger("relay.app")
+log = logging.getLogger("puente.app")
 STOP_TIMEOUT = 10.0
 
 

@@ -8,9 +8,9 @@ import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from relay.logs import register_secret, scrub
-from relay.settings import Settings
-from relay.store import Store
+from core.logs import register_secret, scrub
+from core.settings import Settings
+from core.store import Store
 
 Check = Callable[[Settings], Awaitable[str]]
 

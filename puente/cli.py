@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from relay.logs import register_secret, setup_logging
-from relay.settings import ConfigError, Settings, load_settings
+from core.logs import register_secret, setup_logging
+from core.settings import ConfigError, Settings, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,16 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     for secret in (settings.telegram_bot_token, settings.smtp_password, settings.secret_key):
         register_secret(secret)
     if args.command == "check":
-        from relay.checks import run_checks
+        from puente.checks import run_checks
 
         return 0 if asyncio.run(run_checks(settings)) else 1
     return _run(settings)
 
 
 def _run(settings: Settings) -> int:
-    from relay.app import run
-    from relay.migrations import SchemaTooNew
-    from relay.store import StoreLost, StoreUnavailable
+    from core.migrations import SchemaTooNew
+    from core.store import StoreLost, StoreUnavailable
+    from puente.app import run
     from tenants.secrets import SecretKeyError
 
     try:

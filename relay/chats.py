@@ -14,7 +14,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from relay.clock import utc
+from core.clock import utc
 
 
 class PauseKind(enum.StrEnum):

@@ -17,11 +17,11 @@ import openai
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pymongo.asynchronous.database import AsyncDatabase
 
+from core.clock import Clock
+from core.tasks import spawn
 from relay.assistant import OpenAIClients
 from relay.chats import ChatRepository
-from relay.clock import Clock
 from relay.message_log import MessageLog
-from relay.tasks import spawn
 from relay.stats import OpenAIErrorLog
 from tenants.model import Tenant
 from tenants.service import TenantService

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from core.clock import Clock
 from relay.chats import ChatRepository
-from relay.clock import Clock
 from relay.message_log import MessageLog, day_of
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from relay.clock import Clock, utc
+from core.clock import Clock, utc
 
 
 @dataclass(frozen=True, slots=True)

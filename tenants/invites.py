@@ -15,7 +15,7 @@ from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
-from relay.settings import Settings
+from core.settings import Settings
 from tenants.model import Tenant
 
 log = logging.getLogger("tenants.invites")

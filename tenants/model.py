@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-from relay.clock import utc
-from relay.events import WhatsAppState
+from core.clock import utc
+from core.events import WhatsAppState
 
 DEFAULT_FALLBACK_TEXT = "Estamos con un problema técnico, te responderemos pronto."
 DEFAULT_UNSUPPORTED_TEXT = "Por ahora solo puedo leer mensajes de texto y notas de voz. 🙏"

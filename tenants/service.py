@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from relay.clock import Clock
-from relay.events import (
+from core.clock import Clock
+from core.events import (
     TenantCreated,
     TenantDeleted,
     TenantDisabled,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from relay.bus import EventBus
-from relay.migrations import migrate
+from core.bus import EventBus
+from core.migrations import migrate
 from tenants.audit import AuditLog
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from relay.checks import run_checks
-from relay.settings import Settings
+from core.settings import Settings
+from puente.checks import run_checks
 from tests.fakes import FakeTelegram
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 
+from core.migrations import migrate
 from relay.message_log import SEEN_PER_CHAT, MessageLog, MessageStatus, day_of
 from relay.message_media import MessageMedia
-from relay.migrations import migrate
 from relay.outbox import Outbox
 from relay.protocol import Media, Message
 

@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 
 from bot.qr_watchers import QrWatchers
-from relay.app import Puente
-from relay.settings import Settings
+from core.settings import Settings
+from puente.app import Puente
 from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
 from tests.support.faults import wait_until
@@ -98,7 +98,7 @@ async def puente_run(tmp_path, port: int):
     telegram = FakeTelegram()
     await telegram.start()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "relay.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, port),
+        sys.executable, "-m", "puente.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, port),
         stderr=subprocess.PIPE, start_new_session=True,
     )
     try:
@@ -141,7 +141,7 @@ async def test_puente_run_exits_with_a_clear_message_when_its_store_process_dies
     """A supervisor (Docker, systemd) restarts Puente; a relay with no store must not linger."""
     async with puente_run(tmp_path, unused_tcp_port) as (proc, _):
         store = [pid for pid in children(proc.pid)
-                 if b"relay.embedded_store" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+                 if b"core.embedded_store" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         assert len(store) == 1
         os.kill(store[0], signal.SIGKILL)
         code, stderr = await exit_of(proc, 30)

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from relay.logs import setup_logging
+from core.logs import setup_logging
 from tenants.secrets import SecretBox, SecretKeyError, load_or_create_key, mask_key
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from relay.settings import ConfigError, load_settings
+from core.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = {"TELEGRAM_BOT_TOKEN": "123456:test-token", "TELEGRAM_ADMIN_IDS": "111,222"}
@@ -73,7 +73,7 @@ def test_puente_run_with_bad_config_prints_one_line_and_exits_2(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "HTTP_"))}
     env.update(TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_ADMIN_IDS="1", HTTP_PORT="nope")
     done = subprocess.run(
-        [sys.executable, "-m", "relay.cli", "run"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+        [sys.executable, "-m", "puente.cli", "run"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 2

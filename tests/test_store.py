@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from relay.migrations import SCHEMA_VERSION, SchemaTooNew, current_version, migrate
-from relay.store import Store
+from core.migrations import SCHEMA_VERSION, SchemaTooNew, current_version, migrate
+from core.store import Store
 from tests.support.processes import wait_ended
 
 
@@ -60,7 +60,7 @@ async def test_the_embedded_store_process_ends_when_the_relay_dies(tmp_path):
     script = (
         "import asyncio, sys\n"
         "from pathlib import Path\n"
-        "from relay.store import Store\n"
+        "from core.store import Store\n"
         "async def main():\n"
         "    store = Store(None, 'puente', Path(sys.argv[1]))\n"
         "    await store.start()\n"

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from relay.events import TenantCreated, TenantDeleted, TenantDisabled, TenantKeyChanged
+from core.events import TenantCreated, TenantDeleted, TenantDisabled, TenantKeyChanged
 from tenants.errors import InvalidInput, SlugTaken, TenantNotFound
 from tenants.service import NewTenant
 

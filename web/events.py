@@ -12,8 +12,8 @@ import asyncio
 import logging
 from collections import defaultdict
 
-from relay.bus import EventBus
-from relay.events import (
+from core.bus import EventBus
+from core.events import (
     TenantDeleted,
     TenantDisabled,
     TenantEnabled,

@@ -22,10 +22,10 @@ import jinja2
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
-from relay.bus import EventBus
-from relay.clock import Clock
-from relay.events import WhatsAppState
-from relay.settings import Settings
+from core.bus import EventBus
+from core.clock import Clock
+from core.events import WhatsAppState
+from core.settings import Settings
 from tenants import validation
 from tenants.errors import InvalidInput
 from tenants.model import Tenant

@@ -10,7 +10,7 @@ from typing import Protocol
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from relay.metrics import Metrics
+from core.metrics import Metrics
 
 log = logging.getLogger("web.ops")
 PING_TIMEOUT = 3.0

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from relay.clock import Clock
+from core.clock import Clock
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from relay.events import WhatsAppState
+from core.events import WhatsAppState
 from tenants.model import Tenant
 from web.i18n import texts
 from web.qr_svg import qr_svg

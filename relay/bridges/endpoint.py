@@ -13,12 +13,14 @@ import logging
 
 from aiohttp import WSMsgType, web
 
+from core.bus import EventBus
+from core.events import BridgeConnected, BridgeDisconnected, TenantDeleted, TenantDisabled
+from core.tasks import spawn
 from relay.bridges.connection import DEFAULT_COMMAND_TIMEOUT, BridgeConnection
 from relay.bridges.errors import BridgeError
+from relay.bridges.events import MessageReceived
 from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
-from relay.bus import EventBus
-from relay.events import BridgeConnected, BridgeDisconnected, MessageReceived, TenantDeleted, TenantDisabled
 from relay.protocol import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
@@ -33,7 +35,6 @@ from relay.protocol import (
     encode,
     parse_frame,
 )
-from relay.tasks import spawn
 from tenants.service import TenantService
 from tenants.validation import SLUG_RE
 

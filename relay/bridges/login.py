@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from core.events import WhatsAppState
 from relay.bridges.errors import BridgeDisabled, BridgeError, BridgeNotConnected, BridgeTimeout
 from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.bridges.supervisor import BridgeSupervisor
-from relay.events import WhatsAppState
 from tenants import validation
 from tenants.service import TenantService
 

@@ -9,8 +9,8 @@ import signal
 from collections.abc import Mapping
 from pathlib import Path
 
-from relay.logs import scrub
-from relay.tasks import cancel, spawn
+from core.logs import scrub
+from core.tasks import cancel, spawn
 
 _LINE_LIMIT = 1024 * 1024  # a longer line is cut, not fatal
 _SHOWN_CHARS = 4000

@@ -14,10 +14,10 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 
-from relay.bus import EventBus
-from relay.clock import Clock, utc
-from relay.events import Alert, AlertKind, TenantCreated, TenantDeleted, WhatsAppState, WhatsAppStateChanged
-from relay.metrics import Metrics
+from core.bus import EventBus
+from core.clock import Clock, utc
+from core.events import Alert, AlertKind, TenantCreated, TenantDeleted, WhatsAppState, WhatsAppStateChanged
+from core.metrics import Metrics
 from relay.protocol import PairingCode, Qr, Status
 from tenants.service import TenantService
 

@@ -17,17 +17,17 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
+from core.bus import EventBus
+from core.clock import Clock, SystemClock
+from core.events import Alert, AlertKind, TenantCreated, TenantDeleted, TenantDisabled, TenantEnabled, WhatsAppState
+from core.metrics import Metrics
+from core.settings import ConfigError, Settings
+from core.tasks import spawn
 from relay.bridges.errors import BridgeError
 from relay.bridges.process import BridgeProcess, bridge_environment
 from relay.bridges.registry import Bridges
 from relay.bridges.restarts import CrashHistory, RestartPolicy
 from relay.bridges.states import WhatsAppStates
-from relay.bus import EventBus
-from relay.clock import Clock, SystemClock
-from relay.events import Alert, AlertKind, TenantCreated, TenantDeleted, TenantDisabled, TenantEnabled, WhatsAppState
-from relay.metrics import Metrics
-from relay.settings import ConfigError, Settings
-from relay.tasks import spawn
 from tenants.service import TenantService
 from tenants.validation import SLUG_RE
 

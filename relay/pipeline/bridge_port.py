@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from relay.events import WhatsAppState
+from core.events import WhatsAppState
 
 
 class BridgeCommands(Protocol):

@@ -6,10 +6,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from core.clock import Clock
+from core.events import Alert, AlertKind
+from core.metrics import Metrics
 from relay.assistant.errors import AssistantError, KeyInvalid, QuotaExhausted
-from relay.clock import Clock
-from relay.events import Alert, AlertKind
-from relay.metrics import Metrics
 from relay.stats import OpenAIErrorLog
 from tenants.model import Tenant
 from tenants.service import TenantService

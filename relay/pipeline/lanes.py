@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from relay.tasks import cancel, spawn
+from core.tasks import cancel, spawn
 
 log = logging.getLogger("relay.pipeline.lanes")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
+from core.clock import Clock
 from relay.bridges.errors import BridgeError
 from relay.chats import Chat, ChatRepository, PauseKind
-from relay.clock import Clock
 from relay.outbox import command_ref
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.commands import Command, parse_command

@@ -13,21 +13,22 @@ from datetime import timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from relay.assistant import Assistant, OpenAIClients, RetryPolicy
-from relay.bridges.errors import BridgeError
-from relay.bus import EventBus
-from relay.chats import ChatRepository
-from relay.clock import Clock
-from relay.events import (
+from core.bus import EventBus
+from core.clock import Clock
+from core.events import (
     BridgeConnected,
-    MessageReceived,
     TenantDeleted,
     TenantKeyChanged,
     TenantUpdated,
     WhatsAppStateChanged,
 )
+from core.metrics import Metrics
+from core.settings import Settings
+from relay.assistant import Assistant, OpenAIClients, RetryPolicy
+from relay.bridges.errors import BridgeError
+from relay.bridges.events import MessageReceived
+from relay.chats import ChatRepository
 from relay.message_log import MessageLog, MessageStatus
-from relay.metrics import Metrics
 from relay.outbox import Outbox
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.health import KeyHealth
@@ -37,7 +38,6 @@ from relay.pipeline.replies import ReplySender
 from relay.pipeline.tenant_cache import TenantCache
 from relay.pipeline.turns import TurnRunner
 from relay.protocol import Message
-from relay.settings import Settings
 from relay.stats import OpenAIErrorLog
 from tenants.model import Tenant
 from tenants.service import TenantService

@@ -6,9 +6,9 @@ import asyncio
 import logging
 import secrets
 
+from core.clock import Clock
+from core.metrics import Metrics
 from relay.bridges.errors import BridgeCommandFailed, BridgeError, BridgeNotConnected
-from relay.clock import Clock
-from relay.metrics import Metrics
 from relay.outbox import Outbox, OutgoingText
 from relay.pipeline.bridge_port import BridgeCommands
 

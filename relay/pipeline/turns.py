@@ -9,13 +9,13 @@ from collections.abc import Callable
 
 import openai
 
+from core.clock import Clock
+from core.metrics import Metrics
 from relay.assistant import Assistant, AssistantError, ConversationGone, OpenAIClients, TurnInput
 from relay.assistant.responder import safety_identifier
 from relay.bridges.errors import BridgeError
 from relay.chats import Chat, ChatRepository
-from relay.clock import Clock
 from relay.message_log import MessageLog, MessageStatus
-from relay.metrics import Metrics
 from relay.outbox import turn_ref
 from relay.pipeline.bridge_port import BridgeCommands
 from relay.pipeline.health import KeyHealth

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relay.events import Alert, AlertKind
+from core.events import Alert, AlertKind
 from tests.support.bot import ADMIN, OTHER_ADMIN
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from relay.events import TenantCreated
+from core.events import TenantCreated
 from tests.support.bot import ADMIN, BAD_KEY, VALID_KEY, BotRig
 
 

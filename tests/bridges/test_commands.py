@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from relay.bridges.errors import BridgeCommandFailed, BridgeNotConnected, BridgeTimeout
-from relay.events import MessageReceived
+from relay.bridges.events import MessageReceived
 from tests.fakes import FakeBridge
 from tests.support.bridges import RelaySide
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from relay.events import BridgeConnected, BridgeDisconnected
+from core.events import BridgeConnected, BridgeDisconnected
 from tests.fakes import BridgeRejected, FakeBridge
 from tests.support.bridges import connect_raw, hello, next_close_code
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from relay.events import Alert, AlertKind, MessageReceived, WhatsAppStateChanged
-from relay.settings import Settings
+from core.events import Alert, AlertKind, WhatsAppStateChanged
+from core.settings import Settings
+from relay.bridges.events import MessageReceived
 from tests.support.bridges import REPO_ROOT
 from tests.support.faults import wait_until
 

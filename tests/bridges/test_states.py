@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from relay.events import Alert, AlertKind, WhatsAppStateChanged
+from core.events import Alert, AlertKind, WhatsAppStateChanged
 from tests.fakes import FakeBridge
 from tests.support.bridges import RelaySide
 

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
+from core.events import Alert, AlertKind, BridgeConnected, WhatsAppStateChanged
 from relay.bridges.errors import BridgeDisabled, BridgeError
-from relay.events import Alert, AlertKind, BridgeConnected, WhatsAppStateChanged
 from tests.fakes import BridgeRejected, FakeBridge
 from tests.support.bridges import records, set_mode
 

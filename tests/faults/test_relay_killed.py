@@ -11,13 +11,24 @@ from pathlib import Path
 
 import aiohttp
 
-from relay.app import Puente
+from puente.app import Puente
+from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
 from tests.support.faults import (
-    ADMIN, KEY, PYTHON, SECRET_KEY, chat_jid, customer_phone, delivered_by_chat, fault_settings, free_port,
-    message_text, reply_problems, subprocess_env, wait_until,
+    ADMIN,
+    KEY,
+    PYTHON,
+    SECRET_KEY,
+    chat_jid,
+    customer_phone,
+    delivered_by_chat,
+    fault_settings,
+    free_port,
+    message_text,
+    reply_problems,
+    subprocess_env,
+    wait_until,
 )
-from tenants.service import NewTenant
 
 TENANTS = ("caida-uno", "caida-dos", "caida-tres")
 CHATS, PER_CHAT = 4, 4  # 48 messages
@@ -50,7 +61,7 @@ class RelayProcess:
         self.runs += 1
         log = open(self.tmp_path / f"relay-{self.runs}.log", "wb")
         self.proc = await asyncio.create_subprocess_exec(
-            PYTHON, "-m", "relay.cli", "run", cwd=self.tmp_path, env=self.env, stdout=log, stderr=log)
+            PYTHON, "-m", "puente.cli", "run", cwd=self.tmp_path, env=self.env, stdout=log, stderr=log)
         log.close()
         async with aiohttp.ClientSession() as http:
             async def ready() -> bool:

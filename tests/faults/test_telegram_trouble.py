@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from relay.events import Alert, AlertKind
+from core.events import Alert, AlertKind
 from tests.support.faults import ADMIN, SECOND_ADMIN, FaultWorld, wait_until
 
 TENANTS = {"alerta-uno": "Panadería Uno", "alerta-dos": "Ferretería Dos", "alerta-tres": "Botillería Tres"}

@@ -3,7 +3,7 @@ change, and turns kept for a broken key or quota are answered once it works agai
 
 from __future__ import annotations
 
-from relay.events import AlertKind
+from core.events import AlertKind
 from tests.support.pipeline import CUSTOMER, CUSTOMER_CHAT, KEY
 
 OTHER = "5491144445555"

@@ -100,7 +100,7 @@ async def test_bridge_endpoint_refuses_escaping_tenant_headers(world):
 
 @pytest.mark.parametrize("path", [
     "/c/..", "/c/../data/puente.sqlite3", "/c/%2e%2e/%2e%2e/etc/passwd", "/c/..%2F..%2Fdata%2Fsecret.key",
-    "/c/%2e%2e%2f%2e%2e%2fpyproject.toml", "/static/../relay/app.py", "/static/%2e%2e/%2e%2e/pyproject.toml",
+    "/c/%2e%2e%2f%2e%2e%2fpyproject.toml", "/static/../puente/app.py", "/static/%2e%2e/%2e%2e/pyproject.toml",
     "/static/..%2F..%2Fpyproject.toml", "/c/....//....//pyproject.toml", "/c/a%00b",
 ])
 async def test_landing_and_static_paths_never_leave_their_folder(world, path):

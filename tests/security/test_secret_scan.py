@@ -11,7 +11,7 @@ import logging
 import aiohttp
 import pytest
 
-from relay.logs import setup_logging
+from core.logs import setup_logging
 from tests.fakes import FakeBridge
 from tests.support.faults import ADMIN, SECRET_KEY, FaultWorld
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from bot.admin_bot import AdminBot
 from bot.qr_watchers import QrWatchers
-from relay.clock import SystemClock
-from relay.events import WhatsAppStateChanged
-from relay.settings import Settings
+from core.clock import SystemClock
+from core.events import WhatsAppStateChanged
+from core.settings import Settings
 from relay.stats import Stats
 from tenants.invites import InviteMailer
 from tenants.service import NewTenant

@@ -12,15 +12,15 @@ from typing import Any
 
 import aiohttp
 
+from core.bus import EventBus
+from core.metrics import Metrics
+from core.settings import Settings
 from relay.bridges.endpoint import BridgeEndpoint
 from relay.bridges.login import WhatsAppLogin
 from relay.bridges.registry import Bridges
 from relay.bridges.restarts import RestartPolicy
 from relay.bridges.states import WhatsAppStates
 from relay.bridges.supervisor import BridgeSupervisor
-from relay.bus import EventBus
-from relay.metrics import Metrics
-from relay.settings import Settings
 from tenants.audit import AuditLog
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from relay.app import Puente
+from core.settings import Settings
+from puente.app import Puente
 from relay.message_log import MessageLog
-from relay.settings import Settings
 from tenants.model import DEFAULT_FALLBACK_TEXT
 from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram

@@ -1,5 +1,5 @@
 """A relay for pipeline tests: the real bridge endpoint, pipeline and store, wired like
-relay/app.py, with FakeOpenAI behind the real SDK and FakeBridge in front.
+puente/app.py, with FakeOpenAI behind the real SDK and FakeBridge in front.
 
 `PipelineRig.restart()` stops every relay component and starts new ones on the same
 store (the same embedded data directory), the way a relay process restart would.
@@ -10,18 +10,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from core.bus import EventBus
+from core.events import Alert
+from core.metrics import Metrics
+from core.settings import load_settings
+from core.store import Store
 from relay.assistant import OpenAIClients, RetryPolicy
 from relay.bridges.endpoint import BridgeEndpoint
 from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
-from relay.bus import EventBus
 from relay.cleanup import Cleanup
-from relay.events import Alert
-from relay.metrics import Metrics
 from relay.pipeline import Pipeline
-from relay.settings import load_settings
 from relay.stats import Stats
-from relay.store import Store
 from tenants.audit import AuditLog
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox

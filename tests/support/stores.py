@@ -7,7 +7,7 @@ import os
 import uuid
 from pathlib import Path
 
-from relay.store import Store
+from core.store import Store
 
 BACKENDS = ["embedded"] + (["mongodb"] if os.environ.get("TEST_MONGODB_URI") else [])
 

@@ -14,18 +14,18 @@ from typing import Any
 
 import aiohttp
 
+from core.bus import EventBus
+from core.clock import Clock
+from core.events import WhatsAppState
+from core.metrics import Metrics
+from core.settings import Settings
+from core.store import Store
 from relay.bridges.endpoint import BridgeEndpoint
 from relay.bridges.login import WhatsAppLogin
 from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.bridges.supervisor import BridgeSupervisor
-from relay.bus import EventBus
-from relay.clock import Clock
-from relay.events import WhatsAppState
-from relay.metrics import Metrics
-from relay.settings import Settings
 from relay.stats import Stats
-from relay.store import Store
 from tenants.audit import AuditLog
 from tenants.model import Tenant
 from tenants.repository import TenantRepository

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay.settings import Settings
+from core.settings import Settings
 from tenants.invites import SUBJECT, InviteError, InviteMailer, smtp_login_check
 from tenants.service import NewTenant
 from tests.support.web_mail import PASSWORD, REFUSED_DOMAIN, USERNAME, MailServer, free_port

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay.clock import SystemClock
+from core.clock import SystemClock
 from tests.support.clock import FakeClock
 from web.i18n import TEXTS, pick_language
 from web.security import RateLimiter

@@ -1,0 +1,16 @@
+"""Events the bridge endpoint publishes for the pipeline: they carry protocol frames, so
+they belong to the relay, not to the kernel's event vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from relay.protocol import Message
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """A `message` frame arrived from a tenant's bridge (not yet acked)."""
+
+    tenant: str
+    message: Message
