@@ -135,6 +135,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alert.openai_quota": ("💳 La cuenta de OpenAI de {name} se quedó sin saldo.",
                            "💳 {name}'s OpenAI account is out of quota."),
     "alert.openai_recovered": ("👌 OpenAI vuelve a responder para {name}.", "👌 OpenAI answers again for {name}."),
+    "alert.send_failed": ("⚠️ WhatsApp rechazó una respuesta de {name}: un cliente no la recibió.",
+                          "⚠️ WhatsApp refused a reply of {name}: a customer did not get it."),
+    "alert.send_uncertain": ("⚠️ El puente de {name} se reinició mientras enviaba: una respuesta puede no haber "
+                             "llegado a un cliente (no se reenvía, para no duplicarla).",
+                             "⚠️ {name}'s bridge restarted mid-send: a reply may not have reached a customer "
+                             "(not resent, so it is never doubled)."),
     # --- flows ---------------------------------------------------------------------
     "nt.ask_name": ("Nuevo cliente. ¿Cómo se llama el negocio? (/cancel para salir)",
                     "New tenant. What is the business called? (/cancel to leave)"),

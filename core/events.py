@@ -103,6 +103,8 @@ class AlertKind(enum.StrEnum):
     OPENAI_KEY_INVALID = "openai_key_invalid"
     OPENAI_QUOTA = "openai_quota"
     OPENAI_RECOVERED = "openai_recovered"
+    SEND_FAILED = "send_failed"  # WhatsApp refused a reply for good
+    SEND_UNCERTAIN = "send_uncertain"  # the bridge restarted mid-send: a reply may not have arrived
 
 
 @dataclass(frozen=True, slots=True)
