@@ -4,7 +4,7 @@ Three processes on loopback:
   * this one runs the real relay (puente.app.Puente, admin bot off, the embedded store in a
     temporary DATA_DIR unless MONGODB_URI is set; debounce 0 for every tenant);
   * bench/openai_process.py runs the fake OpenAI API (fixed latency, default 0);
-  * bench/relay_load.py runs N fake bridges speaking PROTOCOL.md, offers the load and
+  * bench/relay_load.py runs N fake bridges speaking docs/PROTOCOL.md, offers the load and
     measures, per message, the time from its `message` frame to the `send` frame that
     answers it, minus the fake OpenAI's latency.
 

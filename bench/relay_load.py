@@ -1,7 +1,7 @@
 """The load generator of bench/relay.py: N fake bridges in their own process.
 
 Run by bench/relay.py as a child process (`python -m bench.relay_load CONFIG.json`), so
-its CPU is not the relay's. It speaks shared/PROTOCOL.md like a bridge: hello, status
+its CPU is not the relay's. It speaks docs/PROTOCOL.md like a bridge: hello, status
 `connected`, then `message` frames at a stepped, open-loop rate (round robin over every
 tenant's chats, so one chat is not written again while its previous turn is likely still
 in flight). It answers every `send` with a `result` and echoes the sent text back as a

@@ -1,4 +1,4 @@
-"""GET /bridge: where every tenant's bridge connects (shared/PROTOCOL.md).
+"""GET /bridge: where every tenant's bridge connects (docs/PROTOCOL.md).
 
 Credentials are checked before the upgrade (HTTP 401), `hello` must be the first frame,
 one connection per tenant lives at a time, and every later frame is parsed into a typed
@@ -240,6 +240,6 @@ class BridgeEndpoint:
 
 def _allow_silence(ws: web.WebSocketResponse, pong_wait: float) -> None:
     """Let a peer stay silent for heartbeat + pong_wait seconds (aiohttp waits heartbeat/2)."""
-    # aiohttp has no public knob for the pong wait; PROTOCOL.md gives a peer 60 s.
+    # aiohttp has no public knob for the pong wait; docs/PROTOCOL.md gives a peer 60 s.
     if pong_wait > 0 and hasattr(ws, "_pong_heartbeat"):
         ws._pong_heartbeat = pong_wait

@@ -1,4 +1,4 @@
-"""A fake relay: the server side of shared/PROTOCOL.md at ``/bridge``, for bridge-side tests."""
+"""A fake relay: the server side of docs/PROTOCOL.md at ``/bridge``, for bridge-side tests."""
 
 from __future__ import annotations
 

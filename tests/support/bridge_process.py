@@ -1,6 +1,6 @@
 """A bridge process for supervisor tests: `python -m tests.support.bridge_process`.
 
-Reads the PROTOCOL.md variables like a real bridge and runs a FakeBridge against the
+Reads the docs/PROTOCOL.md variables like a real bridge and runs a FakeBridge against the
 relay. What it does and sees goes to $FAKE_BRIDGE_RECORD_DIR/<tenant>.events.jsonl; how
 it behaves comes from <tenant>.mode in that directory:
 
