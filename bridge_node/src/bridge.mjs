@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The bridge proper: carries WhatsApp events to the relay as PROTOCOL.md frames and
+ * The bridge proper: carries WhatsApp events to the relay as docs/PROTOCOL.md frames and
  * relay commands to WhatsApp, with at-least-once delivery and idempotent sends.
  */
 import { EventEmitter } from 'node:events';

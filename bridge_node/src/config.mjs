@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The bridge's settings, read once from the environment (PROTOCOL.md "Processes").
+ * The bridge's settings, read once from the environment (docs/PROTOCOL.md "Processes").
  */
 
 /** Raised when a required environment variable is absent or empty. */

@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * Turns a Baileys WAMessage into the PROTOCOL.md `message` frame.
+ * Turns a Baileys WAMessage into the docs/PROTOCOL.md `message` frame.
  */
 import {
   getContentType,

@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The bridge <-> relay frames of shared/PROTOCOL.md, version 1: builders for what the
+ * The bridge <-> relay frames of docs/PROTOCOL.md, version 1: builders for what the
  * bridge sends and a parser that turns relay frames into typed commands at the edge.
  */
 import fs from 'node:fs';

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The WebSocket link to the relay: handshake, keep-alive and reconnecting forever.
- * It speaks PROTOCOL.md and hands typed commands on; it knows nothing of WhatsApp.
+ * It speaks docs/PROTOCOL.md and hands typed commands on; it knows nothing of WhatsApp.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';

@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * main.mjs as the relay's supervisor runs it: a child process with the PROTOCOL.md
+ * main.mjs as the relay's supervisor runs it: a child process with the docs/PROTOCOL.md
  * environment, the fake socket driven through its JSONL control file.
  */
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * A fake relay: a real `ws` server on 127.0.0.1 that speaks the relay's side of
- * PROTOCOL.md, records every connection and frame, and lets a test act as the relay.
+ * docs/PROTOCOL.md, records every connection and frame, and lets a test act as the relay.
  */
 import { EventEmitter, once } from 'node:events';
 import { WebSocketServer } from 'ws';
