@@ -16,6 +16,8 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"),
     re.compile(r"(?i)(bot)\d{6,12}:[A-Za-z0-9_\-]{30,}"),
 ]
+# The user info of a URL (`mongodb://admin:pw@host`): a URL is masked wherever it is printed.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s?#'\"]+@")
 _extra_secrets: set[str] = set()
 
 
@@ -25,8 +27,14 @@ def register_secret(value: str | None) -> None:
         _extra_secrets.add(value)
 
 
+def mask_url(text: str) -> str:
+    """`text` with the user info of every URL in it replaced: `mongodb://***@host/`."""
+    return _URL_USERINFO.sub(lambda m: m.group(1) + "***@", text)
+
+
 def scrub(text: str) -> str:
     """The text with anything secret-shaped replaced by ***."""
+    text = mask_url(text)
     for value in _extra_secrets:
         if value in text:
             text = text.replace(value, "***")

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.logs import mask_url
+
 
 class ConfigError(Exception):
     """A configuration value is missing or malformed; the message names the variable."""
@@ -95,6 +97,15 @@ class Settings(BaseSettings):
         return self.smtp_host is not None
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value set here, passwords inside URLs included: never to be logged."""
+        values = [self.telegram_bot_token, self.smtp_password, self.secret_key]
+        for url in (self.mongodb_uri, self.openai_base_url, self.telegram_api_url):
+            userinfo = (url or "").partition("://")[2].split("/", 1)[0].rpartition("@")[0]
+            values.append(userinfo.partition(":")[2] or userinfo)
+        return tuple(value for value in values if value)
+
+    @property
     def sessions_dir(self) -> Path:
         """Where the bridges keep each tenant's WhatsApp session."""
         return self.data_dir / "sessions"
@@ -124,7 +135,7 @@ def _reason(error: dict) -> str:
     given = error.get("input")
     field = str(error["loc"][0]) if error["loc"] else ""
     if isinstance(given, (str, int)) and field not in _SECRET_FIELDS:
-        return f"{message} (got {given!r})"
+        return f"{message} (got {mask_url(repr(given))})"
     return message
 
 

@@ -64,7 +64,7 @@ CHECKS: list[tuple[str, Check]] = [
 
 async def run_checks(settings: Settings, checks: list[tuple[str, Check]] = CHECKS) -> bool:
     """Run every check, print one line each; True if all passed. No secret is printed."""
-    for secret in (settings.telegram_bot_token, settings.smtp_password, settings.secret_key):
+    for secret in settings.secrets:
         register_secret(secret)
     ok = True
     for name, check in checks:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from core.logs import register_secret, setup_logging
+from core.logs import register_secret, scrub, setup_logging
 from core.settings import ConfigError, Settings, load_settings
 
 
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"puente: configuration error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format)
-    for secret in (settings.telegram_bot_token, settings.smtp_password, settings.secret_key):
+    for secret in settings.secrets:
         register_secret(secret)
     if args.command == "check":
         from puente.checks import run_checks
@@ -40,13 +40,13 @@ def _run(settings: Settings) -> int:
     try:
         asyncio.run(run(settings))
     except (SchemaTooNew, StoreUnavailable, SecretKeyError, ConfigError) as exc:
-        print(f"puente: {exc}", file=sys.stderr)
+        print(scrub(f"puente: {exc}"), file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"puente: cannot start: {exc}", file=sys.stderr)
+        print(scrub(f"puente: cannot start: {exc}"), file=sys.stderr)
         return 1
     except StoreLost as exc:
-        print(f"puente: {exc}", file=sys.stderr)
+        print(scrub(f"puente: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
