@@ -19,6 +19,7 @@ from bot.replies import lang_of, reply
 
 FLOW_TIMEOUT = 600.0
 END = ConversationHandler.END
+_EXPECTING_KEY = "expecting_key"
 
 
 def enter(context: ContextTypes.DEFAULT_TYPE, name: str) -> None:
@@ -30,7 +31,22 @@ def leave(context: ContextTypes.DEFAULT_TYPE, name: str) -> int:
     """Mark the flow as finished, drop its draft (keys included); returns END."""
     context.user_data.get("flows", set()).discard(name)
     context.user_data.pop(name, None)
+    expect_key(context, name, False)
     return END
+
+
+def expect_key(context: ContextTypes.DEFAULT_TYPE, name: str, expecting: bool = True) -> None:
+    """Whether the flow `name` is at a step that asks for an OpenAI key: anywhere else a
+    message holding a key is deleted unread (bot.access)."""
+    if expecting:
+        context.user_data[_EXPECTING_KEY] = name
+    elif context.user_data.get(_EXPECTING_KEY) == name:
+        del context.user_data[_EXPECTING_KEY]
+
+
+def expecting_key(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether some flow of this admin waits for an OpenAI key now."""
+    return _EXPECTING_KEY in context.user_data
 
 
 def active(context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -14,6 +14,8 @@ LANGUAGES = ("es", "en")
 TEXTS: dict[str, tuple[str, str]] = {
     # --- access and basics ---------------------------------------------------------
     "refused": ("Este bot es privado.", "This bot is private."),
+    "private_only": ("Solo atiendo en el chat privado conmigo; aquí no muestro nada.",
+                     "I only work in my private chat; I show nothing here."),
     "help": (
         "🤖 <b>Puente</b> — administra los bots de WhatsApp de tus clientes.\n\n{commands}",
         "🤖 <b>Puente</b> — runs your clients' WhatsApp bots.\n\n{commands}",
@@ -158,6 +160,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nt.default_instructions": ("las de siempre", "the default ones"),
     "nt.created": ("🎉 {name} creado. Enlace para el cliente:\n{link}\nEl QR llegará aquí en cuanto el puente lo emita.",
                    "🎉 {name} created. The client's link:\n{link}\nThe QR arrives here as soon as the bridge issues it."),
+    "key.stray_deleted": ("🔒 Borré tu mensaje: parecía una clave de OpenAI. Para cambiar una clave usa /key.",
+                          "🔒 I deleted your message: it looked like an OpenAI key. To replace a key use /key."),
     "key.deleted_note": ("🔒 Borré el mensaje con la clave.", "🔒 I deleted the message with the key."),
     "key.checking": ("Revisando la clave {key}…", "Checking the key {key}…"),
     "key.invalid": ("❌ Esta clave no es válida (OpenAI la rechazó). Envía otra o /cancel.",

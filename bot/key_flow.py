@@ -32,6 +32,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> KeyStep |
     if tenant is None:
         return flows.leave(context, FLOW)
     flows.enter(context, FLOW)
+    flows.expect_key(context, FLOW)
     context.user_data[FLOW] = {"slug": tenant.slug}
     await reply(update, t(lang_of(update), "key.ask", name=esc(tenant.name), key=esc(tenant.openai_key_hint)))
     return KeyStep.KEY

@@ -95,12 +95,14 @@ async def got_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     except InvalidInput as exc:
         await refuse(update, lang, exc)
         return Step.EMAIL
+    flows.expect_key(context, FLOW)
     await reply(update, t(lang, "nt.ask_key"))
     return Step.KEY
 
 
 async def skip_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     context.user_data[FLOW]["email"] = None
+    flows.expect_key(context, FLOW)
     await reply(update, t(lang_of(update), "nt.ask_key"))
     return Step.KEY
 
@@ -121,6 +123,7 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step:
     draft["key"] = key
     if result is KeyCheck.UNREACHABLE:
         return Step.KEY  # the "keep anyway" button moves on
+    flows.expect_key(context, FLOW, False)
     await reply(update, t(lang, "nt.ask_instructions"))
     return Step.INSTRUCTIONS
 
@@ -133,6 +136,7 @@ async def keep_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step |
         await reply(update, t(lang_of(update), "expired_button"))
         return Step.KEY
     await update.callback_query.edit_message_reply_markup(None)
+    flows.expect_key(context, FLOW, False)
     if draft.get("one_line"):
         return await _create(update, context)
     await reply(update, t(lang_of(update), "nt.ask_instructions"))
@@ -222,6 +226,7 @@ async def _one_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Step 
         return flows.leave(context, FLOW)
     if result is KeyCheck.UNREACHABLE:
         flows.enter(context, FLOW)
+        flows.expect_key(context, FLOW)
         return Step.KEY
     return await _create(update, context)
 

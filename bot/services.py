@@ -72,6 +72,7 @@ class BotServices:
     clock: Clock
     qr: QrPhotos
     languages: dict[int, str] = field(default_factory=dict)  # admin id -> last language seen
+    refused: dict[int, float] = field(default_factory=dict)  # stranger id -> when last refused (monotonic)
 
     def landing_link(self, tenant: Tenant) -> str:
         """The tenant's private landing page."""

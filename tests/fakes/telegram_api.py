@@ -60,22 +60,26 @@ class FakeTelegram(MethodsMixin, LoopbackServer):
     # -- driving: what users do ----------------------------------------------
 
     def push_message(self, user_id: int, text: str, *, language_code: str | None = "es",
-                     first_name: str = "Ana", username: str | None = None) -> int:
-        """A user writes `text` to the bot in their private chat; return its message_id."""
+                     first_name: str = "Ana", username: str | None = None, chat_id: int | None = None) -> int:
+        """A user writes `text` to the bot in their private chat, or in the group `chat_id`
+        (a negative id); return its message_id."""
         user = self._user(user_id, first_name, language_code, username)
-        msg = self._new_message(user_id, "text", from_bot=False, text=text,
+        chat = user_id if chat_id is None else chat_id
+        msg = self._new_message(chat, "text", from_bot=False, text=text,
                                 entities=command_entities(text), sender=user)
-        self.push_update({"message": msg.to_api(self._chats[user_id])})
+        self.push_update({"message": msg.to_api(self._chat(chat))})
         return msg.message_id
 
-    def push_callback(self, user_id: int, message_id: int, data: str) -> str:
-        """A user taps an inline button with `data` under `message_id`; return the query id."""
+    def push_callback(self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None) -> str:
+        """A user taps an inline button with `data` under `message_id` (in their private chat
+        or in the group `chat_id`); return the query id."""
         user = self._users.get(user_id) or self._user(user_id, "Ana", "es", None)
-        target = self.message(user_id, message_id)
+        chat = user_id if chat_id is None else chat_id
+        target = self.message(chat, message_id)
         query_id = str(next(self._callback_ids))
         self.push_update({"callback_query": {
-            "id": query_id, "from": user, "chat_instance": f"ci{user_id}", "data": data,
-            "message": target.to_api(self._chats[user_id]),
+            "id": query_id, "from": user, "chat_instance": f"ci{chat}", "data": data,
+            "message": target.to_api(self._chat(chat)),
         }})
         return query_id
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.admin_bot import AdminBot
 from bot.qr_watchers import QrWatchers
-from core.clock import SystemClock
+from core.clock import Clock, SystemClock
 from core.events import WhatsAppStateChanged
 from core.settings import Settings
 from relay.stats import Stats
@@ -28,10 +28,10 @@ BAD_KEY = "sk-wrong-" + "z" * 32
 class BotRig:
     """Everything the admin bot talks to, started and stopped together."""
 
-    def __init__(self, store, data_dir: Path, *, smtp_port: int | None = None) -> None:
+    def __init__(self, store, data_dir: Path, *, smtp_port: int | None = None, clock: Clock | None = None) -> None:
         self.telegram = FakeTelegram()
         self.openai = FakeOpenAI()
-        self.clock = SystemClock()
+        self.clock = clock or SystemClock()
         self.relay = RelaySide(store, self.clock, data_dir)
         self.store = store
         self.data_dir = data_dir
