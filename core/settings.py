@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     # V8 tuned for a small, mostly idle process: about 30 MB less per bridge (bench/README.md).
     bridge_command: str = "node --max-semi-space-size=1 --optimize-for-size --single-threaded bridge_node/src/main.mjs"
+    bridge_env_allow: Annotated[tuple[str, ...], NoDecode] = ()
     openai_base_url: str | None = None
     openai_default_model: str = "gpt-4.1-mini"
     openai_transcription_model: str = "gpt-4o-mini-transcribe"
@@ -55,6 +56,16 @@ class Settings(BaseSettings):
             if not all(re.fullmatch(r"-?\d+", p) for p in parts):
                 raise ValueError("must be comma-separated numeric Telegram user ids, e.g. 12345,67890")
             return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("bridge_env_allow", mode="before")
+    @classmethod
+    def _parse_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            names = tuple(p.strip() for p in value.split(",") if p.strip())
+            if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) for name in names):
+                raise ValueError("must be comma-separated environment variable names, e.g. HTTPS_PROXY,NO_PROXY")
+            return names
         return value
 
     @field_validator("trusted_proxies", mode="before")

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from core.logs import scrub
@@ -46,6 +46,7 @@ class BridgeProcess:
             *self._argv, env=self._env, cwd=self._cwd, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             limit=_LINE_LIMIT, start_new_session=True,  # Ctrl-C reaches the relay only; it stops bridges itself
+            umask=0o077,  # the WhatsApp session files it writes are readable by Puente's user only
         )
         self._pumps = [
             spawn(self._pump(self._proc.stdout, logging.INFO), name=f"bridge-out:{self.slug}"),
@@ -115,10 +116,22 @@ class BridgeProcess:
         self._log.log(level, "%s", scrub(text))
 
 
+# What a bridge inherits from the relay's environment: never the relay's own secrets
+# (TELEGRAM_BOT_TOKEN, SMTP_PASSWORD, SECRET_KEY, MONGODB_URI…). BRIDGE_ENV_ALLOW adds names.
+INHERITED_NAMES = frozenset({"PATH", "HOME", "LANG", "TZ"})
+INHERITED_PREFIXES = ("PUENTE_", "LC_", "NODE_")
+
+
+def inherited(base: Mapping[str, str], allow: Iterable[str] = ()) -> dict[str, str]:
+    """The part of `base` a bridge may see: the allowlist, plus the names in `allow`."""
+    names = INHERITED_NAMES | set(allow)
+    return {name: value for name, value in base.items() if name in names or name.startswith(INHERITED_PREFIXES)}
+
+
 def bridge_environment(base: Mapping[str, str], *, relay_url: str, slug: str, token: str, session_dir: Path,
-                       log_level: str) -> dict[str, str]:
-    """The relay's environment plus the PROTOCOL.md variables."""
-    env = dict(base)
+                       log_level: str, allow: Iterable[str] = ()) -> dict[str, str]:
+    """The allowlisted part of `base` plus the docs/PROTOCOL.md variables."""
+    env = inherited(base, allow)
     env.update(
         PUENTE_RELAY_URL=relay_url,
         PUENTE_TENANT=slug,

@@ -197,7 +197,7 @@ class BridgeSupervisor:
             await asyncio.to_thread(session_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
             env = bridge_environment(
                 os.environ, relay_url=self._url(), slug=slug, token=token, session_dir=session_dir,
-                log_level=self._settings.log_level,
+                log_level=self._settings.log_level, allow=self._settings.bridge_env_allow,
             )
             process = BridgeProcess(slug, self._argv, env, Path.cwd(), secret=token)
             await process.start()

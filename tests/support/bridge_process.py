@@ -50,8 +50,10 @@ async def run() -> int:
     tenant, token = env["PUENTE_TENANT"], env["PUENTE_BRIDGE_TOKEN"]
     record = Recorder(tenant)
     mode = record.mode()
+    umask = os.umask(0o077)
+    os.umask(umask)
     record("started", token=token, session_dir=env["PUENTE_SESSION_DIR"], url=env["PUENTE_RELAY_URL"],
-           log_level=env.get("PUENTE_LOG_LEVEL"), cwd=os.getcwd(), mode=mode)
+           log_level=env.get("PUENTE_LOG_LEVEL"), cwd=os.getcwd(), mode=mode, environ=dict(env), umask=umask)
     if mode == "crash":
         print("bridge crashed on purpose", file=sys.stderr, flush=True)
         return 3

@@ -79,7 +79,9 @@ class RelaySide:
         self.http = HttpServer("127.0.0.1", 0)
         self.endpoint = BridgeEndpoint(self.http.app, self.tenants, self.bridges, self.states, self.bus,
                                        command_timeout=command_timeout)
-        self.settings = Settings(data_dir=data_dir, bridge_command=bridge_command, log_level="debug")
+        # The process bridges find their record directory through the one name let through.
+        self.settings = Settings(data_dir=data_dir, bridge_command=bridge_command, log_level="debug",
+                                 bridge_env_allow=("FAKE_BRIDGE_RECORD_DIR",), _env_file=None)
         self.supervisor = BridgeSupervisor(
             self.settings, self.tenants, self.bridges, self.states, self.bus, self.metrics, lambda: self.url,
             clock=supervisor_clock, policy=policy, shutdown_grace=shutdown_grace, kill_grace=kill_grace,
