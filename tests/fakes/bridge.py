@@ -50,8 +50,10 @@ class FakeBridge:
                  name: str | None = "Fake WhatsApp", bridge_version: str = "fake-bridge/1",
                  auto_result: bool = True, fail_sends: bool = False, echo_sends: bool = True,
                  run_forever: bool = False, pairing_code: str = "K7Q2M9XZ",
-                 handshake_timeout: float = 5.0, backoff: tuple[float, float] = (0.05, 0.5)):
+                 handshake_timeout: float = 5.0, backoff: tuple[float, float] = (0.05, 0.5),
+                 clock: Callable[[], float] = time.time):
         self.relay_url, self.tenant, self.token = relay_url, tenant, token
+        self.clock = clock  # unix seconds for the frames' `timestamp` (a test's fake clock)
         self.state, self.phone, self.name, self.reason = state, phone, name, None
         self.bridge_version, self.pairing_code = bridge_version, pairing_code
         self.auto_result, self.fail_sends, self.echo_sends = auto_result, fail_sends, echo_sends
@@ -61,6 +63,8 @@ class FakeBridge:
         self.received: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
         self.failed_sends: list[dict[str, Any]] = []
+        self.send_errors: list[str] = []  # errors to answer the next sends with, one each
+        self.lose_results = 0  # how many of the next sends' results are never sent
         self.held_results: list[dict[str, Any]] = []
         self.typing: list[dict[str, Any]] = []
         self.reads: list[dict[str, Any]] = []
@@ -224,14 +228,16 @@ class FakeBridge:
     async def send_message(self, chat: str, text: str | None, *, from_me: bool = False,
                            sent_by_bridge: bool = False, kind: str = "text", is_group: bool = False,
                            sender: str | None = None, push_name: str | None = None,
-                           media: dict[str, Any] | None = None, id: str | None = None) -> str:
+                           media: dict[str, Any] | None = None, id: str | None = None,
+                           timestamp: int | None = None) -> str:
         """Report a WhatsApp message; kept (and resent on reconnect) until acked. Returns its id."""
         chat_jid = jid(chat, is_group)
         author = sender or (jid(self.phone or "0") if from_me else
                             chat_jid if not is_group else "5491100000001@s.whatsapp.net")
         frame = {"type": "message", "id": id or "FAKE" + secrets.token_hex(8).upper(),
                  "chat": chat_jid, "sender": jid(author), "from_me": from_me,
-                 "sent_by_bridge": sent_by_bridge, "timestamp": int(time.time()),
+                 "sent_by_bridge": sent_by_bridge,
+                 "timestamp": int(self.clock()) if timestamp is None else timestamp,
                  "is_group": is_group, "kind": kind}
         if author.endswith("@s.whatsapp.net"):
             frame["sender_phone"] = author.split("@")[0]
@@ -330,14 +336,22 @@ class FakeBridge:
         if ref in self._results_by_ref:  # idempotent by ref: answer again, send nothing
             await self._send(self._results_by_ref[ref])
             return
-        if self.fail_sends:
-            self.failed_sends.append({"chat": frame.get("chat"), "text": frame.get("text"), "ref": ref})
-            await self._result(ref, False, error="send failed (injected by FakeBridge)")
+        if self.fail_sends or self.send_errors:
+            # Nothing went out and nothing is remembered under the ref, as the Node bridge
+            # does for a failed send: the relay may try the same ref again.
+            error = self.send_errors.pop(0) if self.send_errors else "send failed (injected by FakeBridge)"
+            self.failed_sends.append({"chat": frame.get("chat"), "text": frame.get("text"), "ref": ref,
+                                      "error": error})
+            await self._result(ref, False, error=error)
             return
         message_id = "3EB0" + secrets.token_hex(8).upper()
         self.sent.append({"chat": frame.get("chat"), "text": frame.get("text"), "ref": ref,
                           "message_id": message_id, "quote_id": frame.get("quote_id")})
-        self._results_by_ref[ref] = await self._result(ref, True, message_id=message_id)
+        if self.lose_results:  # sent, but the result never reaches the relay (a timeout there)
+            self.lose_results -= 1
+            self._results_by_ref[ref] = {"type": "result", "ref": ref, "ok": True, "message_id": message_id}
+        else:
+            self._results_by_ref[ref] = await self._result(ref, True, message_id=message_id)
         if self.echo_sends:
             await self.send_message(frame["chat"], frame.get("text"), from_me=True,
                                     sent_by_bridge=True, id=message_id)
