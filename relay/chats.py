@@ -126,13 +126,21 @@ class ChatRepository:
         previous = _when(before.get("last_activity_at")) if before else None
         return Chat.from_doc({**(before or _new_chat(tenant, chat)), **changes}), previous
 
-    async def touch_owner(self, tenant: str, chat: str, now: datetime, handoff: bool) -> Chat:
-        """Record the owner writing in a chat; start a handoff pause if it is not paused."""
-        chat_doc = await self._upsert(tenant, chat, {"last_owner_at": now, "last_activity_at": now})
+    async def touch_owner(self, tenant: str, chat: str, at: datetime, handoff: bool) -> Chat:
+        """Record the owner writing in a chat at `at` (the message's own time); start a
+        handoff pause if it is not paused. A late-processed older message never moves the
+        owner's last activity back."""
+        doc = await self._col.find_one_and_update(
+            {"_id": chat_key(tenant, chat)},
+            {"$max": {"last_owner_at": at, "last_activity_at": at},
+             "$setOnInsert": _new_chat(tenant, chat)},
+            upsert=True, return_document=ReturnDocument.AFTER,
+        )
+        chat_doc = Chat.from_doc(doc)
         if handoff and chat_doc.pause_kind is None:
             doc = await self._col.find_one_and_update(
                 {"_id": chat_key(tenant, chat), "pause_kind": None},
-                {"$set": {"pause_kind": PauseKind.HANDOFF.value, "paused_at": now}},
+                {"$set": {"pause_kind": PauseKind.HANDOFF.value, "paused_at": at}},
                 return_document=ReturnDocument.AFTER,
             )
             if doc:
@@ -181,6 +189,20 @@ class ChatRepository:
         """Clear the chat's pause; True if it was paused."""
         result = await self._col.update_one(
             {"_id": chat_key(tenant, chat), "pause_kind": {"$ne": None}},
+            {"$set": {"pause_kind": None, "paused_at": None}},
+        )
+        return result.modified_count == 1
+
+    async def resume_expired_handoff(self, tenant: str, chat: str, owner_silent_since: datetime) -> bool:
+        """Clear the chat's pause only if it is still a handoff whose owner has been silent
+        since `owner_silent_since`; a `pausar` or an owner's reply landing meanwhile wins."""
+        silent = {"$or": [
+            {"last_owner_at": {"$lte": owner_silent_since}},
+            {"last_owner_at": None, "paused_at": {"$lte": owner_silent_since}},
+            {"last_owner_at": None, "paused_at": None},
+        ]}
+        result = await self._col.update_one(
+            {"_id": chat_key(tenant, chat), "pause_kind": PauseKind.HANDOFF.value, **silent},
             {"$set": {"pause_kind": None, "paused_at": None}},
         )
         return result.modified_count == 1

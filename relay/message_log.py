@@ -26,6 +26,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from core.clock import utc
 from relay.message_media import MessageMedia, StoredMedia
 from relay.protocol import Message
 
@@ -70,12 +71,14 @@ class PendingMessage:
     order: int
     owner: bool = False  # written on the owner's phone: a command or a handoff, not a turn
     sender: str | None = None
+    at: datetime | None = None  # when it was written (the message's own time)
 
     def as_owner_message(self) -> Message:
         """The owner's message again, as the bridge delivered it (for OwnerDesk after a restart)."""
+        timestamp = int(self.at.timestamp()) if self.at else 0
         return Message(type="message", id=self.id, chat=self.chat, sender=self.sender or self.chat, from_me=True,
-                       sent_by_bridge=False, timestamp=0, is_group=self.chat.endswith("@g.us"), kind=self.kind,
-                       text=self.text)
+                       sent_by_bridge=False, timestamp=timestamp, is_group=self.chat.endswith("@g.us"),
+                       kind=self.kind, text=self.text)
 
 
 class MessageLog:
@@ -85,6 +88,8 @@ class MessageLog:
     INDEXES = [
         IndexModel([("tenant", ASCENDING)], name="tenant"),
         IndexModel([("last_at", ASCENDING)], name="last_at"),
+        # The sweep for stranded messages reads only documents with an old pending entry.
+        IndexModel([("pending.order", ASCENDING)], name="pending_order"),
     ]
 
     def __init__(self, db: AsyncDatabase) -> None:
@@ -99,7 +104,9 @@ class MessageLog:
         """Store `message` (a relay.protocol.Message); False if this id was already recorded.
 
         A customer message also waits as pending until `settle`, and so does one the owner
-        wrote (`owner`), so that a command acked just before a crash is still applied.
+        wrote (`owner`), so that a command acked just before a crash is still applied. A
+        repeat writes nothing: its id is pushed only when absent, so resends do not push
+        older ids out of the dedupe window.
         """
         key, day = log_key(tenant, message.chat), day_of(now)
         update: dict[str, Any] = {
@@ -108,13 +115,14 @@ class MessageLog:
             "$setOnInsert": {"tenant": tenant, "chat": message.chat},
         }
         entry: dict[str, Any] | None = None
+        written_at = message.written_at(now)
         if owner:
             entry = {"id": message.id, "kind": message.kind, "text": message.text, "order": time.time_ns(),
-                     "received_at": now, "owner": True, "sender": message.sender}
+                     "received_at": now, "at": written_at, "owner": True, "sender": message.sender}
             update["$push"]["pending"] = entry
         if customer:
             entry = {"id": message.id, "kind": message.kind, "text": message.text, "order": time.time_ns(),
-                     "received_at": now}
+                     "received_at": now, "at": written_at}
             media = message.media
             if media is not None and len(media.data_base64) <= MAX_STORED_MEDIA:
                 # Stored first: a pending entry that names media always finds it.
@@ -122,30 +130,25 @@ class MessageLog:
                 entry["media"] = True
             update["$push"]["pending"] = entry
             update["$inc"] = {f"days.{day}.in": 1}
-        before = await self._write_returning_before(key, update)
-        if before is None or message.id not in before.get("seen", []):
+        if await self._write_if_unseen(key, message.id, update):
             return True
-        # A repeat: take back what this write added (the id stays in `seen` twice, harmlessly).
-        if entry is not None:
-            undo: dict[str, Any] = {"$pull": {"pending": {"id": message.id, "order": entry["order"]}}}
-            if customer:
-                undo["$inc"] = {f"days.{day}.in": -1}
-            await self._col.update_one({"_id": key}, undo)
-            if entry.get("media") and message.id not in {p["id"] for p in before.get("pending", [])}:
-                await self._media.delete(tenant, [message.id])
+        if entry is not None and entry.get("media") and not await self._col.count_documents(
+            {"_id": key, "pending.id": message.id}, limit=1
+        ):
+            await self._media.delete(tenant, [message.id])  # the repeat's media copy, for a settled turn
         return False
 
-    async def _write_returning_before(self, key: str, update: dict[str, Any]) -> dict[str, Any] | None:
-        for attempt in range(2):
-            try:
-                return await self._col.find_one_and_update(
-                    {"_id": key}, update, upsert=True, return_document=ReturnDocument.BEFORE,
-                    projection={"seen": 1, "pending.id": 1},
-                )
-            except DuplicateKeyError:  # two first messages of a new chat raced to create it
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+    async def _write_if_unseen(self, key: str, message_id: str, update: dict[str, Any]) -> bool:
+        """Apply `update` to the chat's document unless it has seen `message_id`; whether it did."""
+        unseen = {"_id": key, "seen": {"$ne": message_id}}
+        if (await self._col.update_one(unseen, update)).matched_count:
+            return True
+        try:  # no such chat yet, or a repeat
+            await self._col.update_one(unseen, update, upsert=True)
+            return True
+        except DuplicateKeyError:
+            # The chat exists: it has seen this id, or another first message created it just now.
+            return (await self._col.update_one(unseen, update)).matched_count == 1
 
     async def settle(
         self, tenant: str, chat: str, ids: list[str], status: MessageStatus, now: datetime,
@@ -181,17 +184,33 @@ class MessageLog:
 
     async def pending(self, tenant: str, before_order: int | None = None) -> list[PendingMessage]:
         """The tenant's unanswered customer messages and unapplied owner messages, oldest first."""
-        found: dict[str, PendingMessage] = {}
-        async for doc in self._col.find({"tenant": tenant, "pending.0": {"$exists": True}}):
+        return await self._pending_in({"tenant": tenant, "pending.0": {"$exists": True}}, before_order)
+
+    async def stranded(self, before_order: int) -> list[PendingMessage]:
+        """Every tenant's pending messages recorded before `before_order` (time.time_ns()),
+        oldest first: the sweep re-queues those that no lane or owner replay holds."""
+        return await self._pending_in({"pending.order": {"$lt": before_order}}, before_order)
+
+    async def still_pending(self, tenant: str, chat: str, ids: list[str]) -> set[str]:
+        """Which of these ids of one chat are still pending (a turn answers only those)."""
+        doc = await self._col.find_one({"_id": log_key(tenant, chat)}, {"pending.id": 1})
+        wanted = set(ids)
+        return {p["id"] for p in (doc or {}).get("pending", []) if p["id"] in wanted}
+
+    async def _pending_in(self, query: dict[str, Any], before_order: int | None) -> list[PendingMessage]:
+        found: dict[tuple[str, str], PendingMessage] = {}
+        async for doc in self._col.find(query):
+            tenant = doc["tenant"]
             for entry in sorted(doc["pending"], key=lambda p: p["order"]):
                 if before_order is not None and entry["order"] >= before_order:
                     continue
                 media = await self._media.get(tenant, entry["id"]) if entry.get("media") else None
-                found.setdefault(entry["id"], PendingMessage(
+                found.setdefault((tenant, entry["id"]), PendingMessage(
                     tenant=tenant, chat=doc["chat"], id=entry["id"], kind=entry.get("kind", "text"),
                     text=entry.get("text"), media_base64=media.data_base64 if media else None,
                     media_mime=media.mime if media else None, order=entry["order"],
                     owner=entry.get("owner", False), sender=entry.get("sender"),
+                    at=utc(entry["at"]) if isinstance(entry.get("at"), datetime) else None,
                 ))
         return sorted(found.values(), key=lambda p: p.order)
 

@@ -89,6 +89,14 @@ class Outbox:
                                                             entry["order"]))
         return sorted(found.values(), key=lambda item: item.order)
 
+    async def waiting_in(self, tenant: str, chat: str) -> list[OutgoingText]:
+        """One chat's unconfirmed texts, oldest first."""
+        doc = await self._col.find_one({"_id": log_key(tenant, chat)}, {"outbox": 1})
+        found: dict[str, OutgoingText] = {}
+        for e in (doc or {}).get("outbox", []):
+            found.setdefault(e["ref"], OutgoingText(e["ref"], tenant, chat, e["text"], e["order"]))
+        return sorted(found.values(), key=lambda item: item.order)
+
     async def tenants(self) -> list[str]:
         """Tenants with something queued."""
         return sorted(await self._col.distinct("tenant", {"outbox.0": {"$exists": True}}))

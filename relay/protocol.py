@@ -7,7 +7,7 @@ connection touches a raw dict.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -93,6 +93,13 @@ class Message(_Frame):
     kind: MessageKind = "other"
     text: str | None = None
     media: Media | None = None
+
+    def written_at(self, now: datetime) -> datetime:
+        """When the message was written, by its own timestamp, never later than `now` (a
+        phone's clock may run fast); `now` when the bridge gave no timestamp."""
+        if self.timestamp <= 0:
+            return now
+        return min(datetime.fromtimestamp(self.timestamp, UTC), now)
 
 
 class Result(_Frame):

@@ -39,6 +39,16 @@ async def test_a_repeated_id_is_refused_while_pending_after_its_answer_and_after
     assert await again.record("other-tenant", message("M1"), customer=True, now=NOW) is True
 
 
+async def test_resends_of_one_id_do_not_push_older_ids_out_of_the_dedupe_window(store):
+    log = MessageLog(store.db)
+    await log.record("t", message("oldest"), customer=False, now=NOW)
+    for n in range(SEEN_PER_CHAT - 2):
+        await log.record("t", message(f"M{n}"), customer=False, now=NOW)
+    for _ in range(5):  # a bridge resending its newest message again and again
+        assert await log.record("t", message(f"M{SEEN_PER_CHAT - 3}"), customer=False, now=NOW) is False
+    assert await log.record("t", message("oldest"), customer=False, now=NOW) is False  # still remembered
+
+
 async def test_the_dedupe_window_is_the_chats_last_messages(store):
     log = MessageLog(store.db)
     for chat, newer in ((CHAT, SEEN_PER_CHAT - 1), (OTHER, SEEN_PER_CHAT)):

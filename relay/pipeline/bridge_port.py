@@ -20,6 +20,16 @@ class BridgeCommands(Protocol):
 
     async def ack(self, slug: str, message_id: str) -> None: ...
 
+    def is_connected(self, slug: str) -> bool: ...
+
+    def connection(self, slug: str) -> LiveConnection | None: ...
+
+
+class LiveConnection(Protocol):
+    """A tenant's live bridge connection, as far as the pipeline closes it."""
+
+    async def close(self, code: int, reason: str = "") -> None: ...
+
 
 class StateSource(Protocol):
     """Where the owner's phone number comes from (relay.bridges.states.WhatsAppStates)."""

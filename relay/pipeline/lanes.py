@@ -12,6 +12,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.tasks import cancel, spawn
 
@@ -32,6 +33,7 @@ class Incoming:
     text: str | None = None
     media_base64: str | None = None
     media_mime: str | None = None
+    at: datetime | None = None  # when the customer wrote it (the message's own time)
 
 
 class Outcome(enum.Enum):

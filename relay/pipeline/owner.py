@@ -6,9 +6,12 @@ customer; a command typed in a customer chat is then deleted for everyone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import datetime
 
 from core.clock import Clock
+from core.tasks import spawn
 from relay.bridges.errors import BridgeError
 from relay.chats import Chat, ChatRepository, PauseKind
 from relay.outbox import command_ref
@@ -59,6 +62,11 @@ class OwnerDesk:
         self._bridges = bridges
         self._states = states
         self._clock = clock
+        self._background: set[asyncio.Task] = set()
+
+    def busy(self) -> int:
+        """Command deletions on their way."""
+        return len(self._background)
 
     def owner_phone(self, tenant: Tenant) -> str | None:
         """The account's own number (digits), from the live state or the stored one."""
@@ -66,34 +74,42 @@ class OwnerDesk:
         return live or tenant.whatsapp.phone
 
     async def handle(self, tenant: Tenant, message: Message) -> None:
-        """One message the owner wrote (from_me, not sent by the bridge)."""
+        """One message the owner wrote (from_me, not sent by the bridge).
+
+        Stamped with the message's own time, not the time it is handled: after an outage a
+        handoff runs from when the owner really wrote. Confirmations and the deletion of the
+        command go out in the background, so the tenant's inbox never waits for the bridge.
+        """
         phone = self.owner_phone(tenant)
         self_chat = is_self_chat(phone, message)
+        at = message.written_at(self._clock.now())
         command = parse_command(message.text) if message.kind == "text" else None
         if command is None:
             if not self_chat:
-                await self._chats.touch_owner(
-                    tenant.slug, message.chat, self._clock.now(), handoff=tenant.settings.handoff_enabled
-                )
+                await self._chats.touch_owner(tenant.slug, message.chat, at, handoff=tenant.settings.handoff_enabled)
             return
         reply_to = owner_jid(phone) or (message.chat if self_chat else None)
-        text = await self._apply(tenant, command, None if self_chat else message.chat)
+        text = await self._apply(tenant, command, None if self_chat else message.chat, at)
         log.info("tenant %s: owner command %s", tenant.slug, command.value)
         if reply_to is None:
             log.warning("tenant %s: the owner's number is unknown; confirmation not sent", tenant.slug)
         else:
             # A ref of the command's own: applied again after a crash, it is confirmed once.
-            await self._sender.notice(tenant.slug, reply_to, text, ref=command_ref(tenant.slug, message.id))
+            self._sender.notice_soon(tenant.slug, reply_to, text, ref=command_ref(tenant.slug, message.id))
         if not self_chat and tenant.settings.delete_owner_commands:
-            try:
-                await self._bridges.delete(tenant.slug, message.chat, message.id)
-            except BridgeError as exc:
-                log.info("tenant %s: could not delete the command message: %s", tenant.slug, exc)
+            task = spawn(self._delete(tenant.slug, message.chat, message.id), name=f"delete:{tenant.slug}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
-    async def _apply(self, tenant: Tenant, command: Command, chat: str | None) -> str:
+    async def _delete(self, slug: str, chat: str, message_id: str) -> None:
+        try:
+            await self._bridges.delete(slug, chat, message_id)
+        except BridgeError as exc:
+            log.info("tenant %s: could not delete the command message: %s", slug, exc)
+
+    async def _apply(self, tenant: Tenant, command: Command, chat: str | None, now: datetime) -> str:
         if command.chat_level and chat is None:
             return ONLY_IN_CUSTOMER_CHAT
-        now = self._clock.now()
         slug = tenant.slug
         match command:
             case Command.PAUSE:

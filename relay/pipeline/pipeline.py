@@ -1,12 +1,19 @@
 """The pipeline: every WhatsApp message a bridge reports, from record and ack to the reply.
 
-Inbound, per message: record it once (dedupe by id), ack it, drop what the bot must not
-answer, hand owner messages to the OwnerDesk, hold messages of paused chats and
-suspended tenants, and queue the rest in the chat's lane (debounce, one turn at a time).
+Inbound, per message, in the tenant's own inbox (relay/pipeline/inbox.py): record it once
+(dedupe by id), ack it, drop what the bot must not answer, hand owner messages to the
+OwnerDesk, hold messages of paused chats and suspended tenants, and queue the rest in the
+chat's lane (debounce, one turn at a time). Nothing on this path waits for a bridge to
+send: replies and notices go out from the lanes and from background tasks.
+
+A bridge connecting goes through the same inbox, so after a restart the owner's pending
+commands are applied before the messages the bridge sends next. A periodic maintenance
+step retries stuck replies and re-queues pending messages that nothing holds any more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import timedelta
@@ -24,14 +31,16 @@ from core.events import (
 )
 from core.metrics import Metrics
 from core.settings import Settings
+from core.tasks import cancel, spawn
 from relay.assistant import Assistant, OpenAIClients, RetryPolicy
 from relay.bridges.errors import BridgeError
 from relay.bridges.events import MessageReceived
 from relay.chats import ChatRepository
-from relay.message_log import MessageLog, MessageStatus
+from relay.message_log import MessageLog, MessageStatus, PendingMessage
 from relay.outbox import Outbox
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.health import KeyHealth
+from relay.pipeline.inbox import TenantInboxes
 from relay.pipeline.lanes import ChatLanes, Incoming
 from relay.pipeline.owner import OwnerDesk
 from relay.pipeline.replies import ReplySender
@@ -45,6 +54,12 @@ from tenants.service import TenantService
 log = logging.getLogger("relay.pipeline")
 
 HANDLED_KINDS = {"text", "audio", "image"}
+# An owner command that fails to apply (the store hiccups) is tried this many times in a
+# row, then left pending for the sweep, which tries it this many more rounds.
+OWNER_ATTEMPTS = 3
+OWNER_SWEEP_ROUNDS = 3
+# WebSocket close code asking a bridge to reconnect later (its tenant's inbox is full).
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 def is_status_like(chat: str) -> bool:
@@ -71,6 +86,8 @@ class Pipeline:
         states: StateSource | None, settings: Settings, clock: Clock, metrics: Metrics, *,
         clients: OpenAIClients | None = None, retry: RetryPolicy | None = None,
         max_per_tenant: int = 8, max_total: int = 64, stop_grace: float = 5.0,
+        retry_every: float = 10.0, sweep_every: float = 60.0, sweep_grace: float = 60.0,
+        inbox_messages: int = 500, inbox_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self._stop_grace = stop_grace
         self._bus = bus
@@ -85,7 +102,7 @@ class Pipeline:
         self.clients = clients or OpenAIClients(settings.openai_base_url)
         self.cache = TenantCache(tenants)
         self.health = KeyHealth(tenants, bus.publish, self.openai_errors, clock, metrics)
-        self.sender = ReplySender(self.outbox, bridges, clock, metrics)
+        self.sender = ReplySender(self.outbox, bridges, clock, metrics, bus.publish)
         self.owner = OwnerDesk(
             chats=self.chats, tenants=tenants, cache=self.cache, sender=self.sender, bridges=bridges,
             states=states, clock=clock,
@@ -96,8 +113,17 @@ class Pipeline:
             sender=self.sender, bridges=bridges, clock=clock, metrics=metrics, on_recovered=self._recovered,
         )
         self.lanes = ChatLanes(self.turns.run, per_tenant=max_per_tenant, total=max_total)
+        self.inboxes = TenantInboxes(self._handle, self._overflow, max_messages=inbox_messages,
+                                     max_bytes=inbox_bytes)
+        self._retry_every = retry_every
+        self._sweep_every = sweep_every
+        self._sweep_grace = sweep_grace
+        self._maintenance: asyncio.Task | None = None
         self._subscribed = False
         self._boot_order = 0
+        self._resumed: set[str] = set()  # tenants whose backlog from before this run is queued
+        self._owner_rounds: dict[tuple[str, str], int] = {}
+        self._background: set[asyncio.Task] = set()
 
     @property
     def repositories(self) -> list:
@@ -108,21 +134,57 @@ class Pipeline:
         # Messages recorded before this moment belong to an earlier run: resume_pending answers
         # them; later ones are in this run's lanes already.
         self._boot_order = time.time_ns()
+        self._resumed.clear()
         for repo in self.repositories:
             await repo.ensure_indexes()
         if not self._subscribed:
-            self._bus.subscribe("pipeline", self.handle_message, MessageReceived)
+            # One subscription for everything tenant-scoped, so each tenant's inbox sees a
+            # bridge connecting before the frames that bridge sends after it.
             self._bus.subscribe(
-                "pipeline-control", self.handle_control, BridgeConnected, WhatsAppStateChanged, TenantUpdated,
+                "pipeline", self.dispatch, MessageReceived, BridgeConnected, WhatsAppStateChanged, TenantUpdated,
                 TenantKeyChanged, TenantDeleted,
             )
             self._subscribed = True
+        self._maintenance = spawn(self._maintain(), name="pipeline-maintenance")
 
     async def stop(self) -> None:
+        await cancel(self._maintenance)
+        await self.inboxes.stop()
         await self.lanes.stop(self._stop_grace)
+        await self.sender.stop()
         await self.clients.close()
 
+    def busy(self) -> int:
+        """Items in the tenants' inboxes, turns queued or running, notices on their way."""
+        return (self.inboxes.busy() + self.lanes.busy() + self.sender.busy() + self.owner.busy()
+                + len(self._background))
+
     # --- inbound -----------------------------------------------------------------
+
+    async def dispatch(self, event: object) -> None:
+        """Bus handler: into the tenant's inbox, at once (never waits for the tenant)."""
+        slug = event.tenant
+        if isinstance(event, MessageReceived):
+            media = event.message.media
+            size = len(event.message.text or "") + (len(media.data_base64) if media else 0)
+            self.inboxes.put_message(slug, event.message, size)
+        else:
+            self.inboxes.put(slug, event)
+
+    async def _handle(self, slug: str, item: object) -> None:
+        """One item of a tenant's inbox; errors are logged by the inbox and never stop it."""
+        if isinstance(item, Message):
+            await self.handle_message(MessageReceived(slug, item))
+        elif isinstance(item, PendingMessage):
+            await self._restrand(item)
+        else:
+            await self.handle_control(item)
+
+    def _overflow(self, slug: str) -> None:
+        conn = self._bridges.connection(slug)
+        if conn is not None:
+            self._in_background(conn.close(CLOSE_TRY_AGAIN_LATER, "relay busy: send the rest again later"),
+                                f"overflow:{slug}")
 
     async def handle_message(self, event: MessageReceived) -> None:
         """Error boundary for one MessageReceived: never lets one message stop the others."""
@@ -169,11 +231,10 @@ class Pipeline:
             # Quiet longer than the memory window: this turn starts afresh, as the customer
             # was promised, even if the cleanup has not deleted the old conversation yet.
             await self.chats.retire_conversation(slug, message.chat, chat.conversation_id)
-        if chat.paused:
-            if not chat.handoff_expired(now, tenant.settings.handoff_hours):
-                await self._settle(slug, message, MessageStatus.HELD)
-                return
-            await self.chats.resume(slug, message.chat)
+        written = message.written_at(now)
+        if chat.paused and await self.turns.held(tenant, chat, written):
+            await self._settle(slug, message, MessageStatus.HELD)
+            return
         if not answerable(message):
             await self._settle(slug, message, MessageStatus.IGNORED)
             await self._unsupported(tenant, message.chat)
@@ -181,17 +242,31 @@ class Pipeline:
         media = message.media
         self.lanes.add(
             Incoming(slug, message.chat, message.id, message.kind, message.text,
-                     media.data_base64 if media else None, media.mime if media else None),
+                     media.data_base64 if media else None, media.mime if media else None, written),
             tenant.settings.debounce_seconds,
         )
 
     async def _owner(self, tenant: Tenant, message: Message) -> None:
-        """Apply what the owner wrote; it stays pending until then, so a crash does not lose it."""
-        try:
-            await self.owner.handle(tenant, message)
-        except Exception:  # logged by the caller; settled all the same, so it is not retried forever
-            await self._settle(tenant.slug, message, MessageStatus.IGNORED)
-            raise
+        """Apply what the owner wrote; it stays pending until then, so a crash does not lose
+        it, and so does a transient failure: tried again now, then by the sweep."""
+        key = (tenant.slug, message.id)
+        for attempt in range(OWNER_ATTEMPTS):
+            try:
+                await self.owner.handle(tenant, message)
+                break
+            except Exception as exc:
+                if attempt + 1 < OWNER_ATTEMPTS:
+                    await asyncio.sleep(0.1 * 3**attempt)
+                    continue
+                rounds = self._owner_rounds[key] = self._owner_rounds.get(key, 0) + 1
+                if rounds < OWNER_SWEEP_ROUNDS:
+                    log.warning("tenant %s: owner message %s not applied yet (%s); kept pending, tried again later",
+                                tenant.slug, message.id, exc)
+                    return
+                log.error("tenant %s: owner message %s could not be applied after %d tries (%s); given up",
+                          tenant.slug, message.id, OWNER_ATTEMPTS * rounds, exc)
+                break
+        self._owner_rounds.pop(key, None)
         # Not on cancellation: a shutdown in the middle leaves it pending for the next start.
         await self._settle(tenant.slug, message, MessageStatus.IGNORED)
 
@@ -200,7 +275,7 @@ class Pipeline:
         if settings.unsupported_reply and await self.chats.claim_once_per_hour(
             tenant.slug, chat, "unsupported_at", self._clock.now()
         ):
-            await self.sender.notice(tenant.slug, chat, settings.unsupported_text)
+            self.sender.notice_soon(tenant.slug, chat, settings.unsupported_text)
 
     async def _settle(self, slug: str, message: Message, status: MessageStatus) -> None:
         await self.messages.settle(slug, message.chat, [message.id], status, self._clock.now())
@@ -219,17 +294,17 @@ class Pipeline:
         slug = event.tenant
         try:
             if isinstance(event, BridgeConnected):
-                await self.sender.flush(slug)
-                await self.resume_pending(slug)
+                self._in_background(self.sender.flush(slug), f"flush:{slug}")
+                await self._resume_once(slug)
             elif isinstance(event, WhatsAppStateChanged):
                 if event.state.state == "connected" and event.previous.state != "connected":
-                    await self.sender.flush(slug)
+                    self._in_background(self.sender.flush(slug), f"flush:{slug}")
             elif isinstance(event, TenantKeyChanged):
                 self.cache.forget(slug)
                 self.clients.drop(slug)
                 self.health.forget(slug)
                 self.lanes.wake(slug)
-                await self.resume_pending(slug)
+                await self._resume_once(slug)
             elif isinstance(event, TenantUpdated):
                 self.cache.forget(slug)
             elif isinstance(event, TenantDeleted):
@@ -237,30 +312,91 @@ class Pipeline:
         except Exception:
             log.exception("tenant %s: handling %s failed", slug, type(event).__name__)
 
+    async def _resume_once(self, slug: str) -> None:
+        """The tenant's backlog from before this run, queued once: a bridge reconnecting
+        during recovery must not queue turns that have just been answered."""
+        if slug in self._resumed:
+            return
+        self._resumed.add(slug)
+        try:
+            await self.resume_pending(slug)
+        except BaseException:
+            self._resumed.discard(slug)
+            raise
+
     async def resume_pending(self, slug: str) -> int:
-        """Queue the tenant's unanswered customer messages recorded before this run started."""
+        """Queue the tenant's unanswered customer messages recorded before this run started,
+        and apply its owner's commands among them, in order."""
         tenant = await self.cache.get(slug)
         if tenant is None:
             return 0
         queued = 0
         for pending in await self.messages.pending(slug, before_order=self._boot_order):
             if pending.owner:  # in order with the turns: a pause typed before the crash holds those after it
-                try:
-                    await self._owner(tenant, pending.as_owner_message())
-                except Exception:  # settled already; the turns after it still resume
-                    log.exception("tenant %s: owner message %s could not be applied", slug, pending.id)
+                await self._owner(tenant, pending.as_owner_message())
                 continue
-            if self.lanes.knows(slug, pending.id):
-                continue
-            self.lanes.add(
-                Incoming(slug, pending.chat, pending.id, pending.kind, pending.text,
-                         pending.media_base64, pending.media_mime),
-                0,
-            )
-            queued += 1
+            queued += self._queue_pending(pending)
         if queued:
             log.info("tenant %s: %d unanswered message(s) resumed", slug, queued)
         return queued
+
+    def _queue_pending(self, pending: PendingMessage) -> int:
+        if self.lanes.knows(pending.tenant, pending.id):
+            return 0
+        self.lanes.add(
+            Incoming(pending.tenant, pending.chat, pending.id, pending.kind, pending.text,
+                     pending.media_base64, pending.media_mime, pending.at),
+            0,
+        )
+        return 1
+
+    # --- maintenance -------------------------------------------------------------
+
+    async def _maintain(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time() + self._sweep_every
+        while True:
+            await asyncio.sleep(min(self._retry_every, self._sweep_every))
+            try:
+                await self.sender.retry_stuck(self._bridges.is_connected)
+                if loop.time() >= next_sweep:
+                    next_sweep = loop.time() + self._sweep_every
+                    await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("pipeline maintenance failed; tried again in %.0f s", self._retry_every)
+
+    async def sweep(self, grace: float | None = None) -> int:
+        """Hand every pending message older than `grace` seconds that nothing holds (a
+        failure after its ack stranded it) back to its tenant's inbox; how many."""
+        cutoff = time.time_ns() - int((self._sweep_grace if grace is None else grace) * 1e9)
+        handed = 0
+        for pending in await self.messages.stranded(cutoff):
+            if pending.tenant not in self._resumed or self.lanes.knows(pending.tenant, pending.id):
+                continue  # the first resume of that tenant takes it, or a lane has it
+            self.inboxes.put(pending.tenant, pending)
+            handed += 1
+        if handed:
+            log.info("sweep: %d stranded message(s) handed back", handed)
+        return handed
+
+    async def _restrand(self, pending: PendingMessage) -> None:
+        """A stranded message, back in its tenant's inbox: queued or applied if still pending."""
+        if not await self.messages.still_pending(pending.tenant, pending.chat, [pending.id]):
+            return
+        if pending.owner:
+            tenant = await self.cache.get(pending.tenant)
+            if tenant is not None:
+                await self._owner(tenant, pending.as_owner_message())
+            return
+        if self._queue_pending(pending):
+            log.info("tenant %s: stranded message %s queued again", pending.tenant, pending.id)
+
+    def _in_background(self, coro, name: str) -> None:
+        task = spawn(coro, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _recovered(self, slug: str) -> None:
         self.lanes.wake(slug)
@@ -269,5 +405,7 @@ class Pipeline:
         self.cache.forget(slug)
         self.clients.drop(slug)
         self.health.forget(slug)
+        self.inboxes.forget(slug)
+        self.sender.forget(slug)
         for repo in (self.chats, self.messages):
             await repo.delete_tenant(slug)

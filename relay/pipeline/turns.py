@@ -6,6 +6,7 @@ import base64
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import openai
 
@@ -63,15 +64,22 @@ class TurnRunner:
             raise
 
     async def _run(self, slug: str, chat_id: str, items: list[Incoming]) -> Outcome:
-        ids = [item.id for item in items]
         tenant = await self._cache.get(slug)
         if tenant is None:
-            await self._messages.settle(slug, chat_id, ids, MessageStatus.IGNORED, self._clock.now())
+            await self._settle(slug, chat_id, items, MessageStatus.IGNORED)
+            return Outcome.DONE
+        # A message settled since it was queued (answered by a turn of an earlier recovery,
+        # held, given up) is not answered again.
+        pending = await self._messages.still_pending(slug, chat_id, [item.id for item in items])
+        items = [item for item in items if item.id in pending]
+        if not items:
             return Outcome.DONE
         chat = await self._chats.get(slug, chat_id)
-        if tenant.suspended or await self._still_paused(tenant, chat):
-            await self._messages.settle(slug, chat_id, ids, MessageStatus.HELD, self._clock.now())
+        written = max((item.at for item in items if item.at is not None), default=self._clock.now())
+        if tenant.suspended or await self.held(tenant, chat, written):
+            await self._settle(slug, chat_id, items, MessageStatus.HELD)
             return Outcome.DONE
+        ids = [item.id for item in items]
         client = self._clients.get(slug, self._tenants.openai_key(tenant))
         await self._quietly(self._bridges.read(slug, chat_id, ids))
         await self._quietly(self._bridges.typing(slug, chat_id, True))
@@ -79,7 +87,7 @@ class TurnRunner:
             answer = await self._answer(tenant, chat_id, chat, client, items)
         except NothingToAnswer:
             await self._quietly(self._bridges.typing(slug, chat_id, False))
-            await self._messages.settle(slug, chat_id, ids, MessageStatus.IGNORED, self._clock.now())
+            await self._settle(slug, chat_id, items, MessageStatus.IGNORED)
             return Outcome.DONE
         except AssistantError as error:
             await self._quietly(self._bridges.typing(slug, chat_id, False))
@@ -87,16 +95,40 @@ class TurnRunner:
         await self._quietly(self._bridges.typing(slug, chat_id, False))
         if await self._health.succeeded(tenant):
             self._on_recovered(slug)
+        if await self._held_now(slug, chat_id):
+            log.info("tenant %s: the chat was paused while the assistant answered; the reply is held", slug)
+            await self._settle(slug, chat_id, items, MessageStatus.HELD)
+            return Outcome.DONE
         await self._deliver(slug, chat_id, ids, answer)
         return Outcome.DONE
 
-    async def _still_paused(self, tenant: Tenant, chat: Chat | None) -> bool:
+    async def held(self, tenant: Tenant, chat: Chat | None, written: datetime) -> bool:
+        """The chat is paused for a message written at `written`. A handoff whose owner had
+        been silent for handoff_hours when the customer wrote is resumed, in the store only
+        if it is still that handoff (a `pausar` landing meanwhile wins)."""
         if chat is None or not chat.paused:
             return False
-        if chat.handoff_expired(self._clock.now(), tenant.settings.handoff_hours):
-            await self._chats.resume(tenant.slug, chat.chat)
+        hours = tenant.settings.handoff_hours
+        if not chat.handoff_expired(written, hours):
+            return True
+        if await self._chats.resume_expired_handoff(tenant.slug, chat.chat, written - timedelta(hours=hours)):
             return False
-        return True
+        fresh = await self._chats.get(tenant.slug, chat.chat)
+        return fresh is not None and fresh.paused and not fresh.handoff_expired(written, hours)
+
+    async def _held_now(self, slug: str, chat_id: str) -> bool:
+        """Read again, just before anything is sent: the owner may have paused the chat,
+        answered the customer personally or suspended the bot while OpenAI was thinking."""
+        tenant = await self._tenants.find(slug)
+        if tenant is None or tenant.suspended:
+            return True
+        self._cache.put(tenant)
+        chat = await self._chats.get(slug, chat_id)
+        return chat is not None and chat.paused and not chat.handoff_expired(
+            self._clock.now(), tenant.settings.handoff_hours)
+
+    async def _settle(self, slug: str, chat_id: str, items: list[Incoming], status: MessageStatus) -> None:
+        await self._messages.settle(slug, chat_id, [item.id for item in items], status, self._clock.now())
 
     async def _answer(
         self, tenant: Tenant, chat_id: str, chat: Chat | None, client: openai.AsyncOpenAI, items: list[Incoming]
@@ -151,6 +183,9 @@ class TurnRunner:
     async def _failed(self, tenant: Tenant, chat_id: str, ids: list[str], error: AssistantError) -> Outcome:
         keep = await self._health.failed(tenant, error)
         now = self._clock.now()
+        if await self._held_now(tenant.slug, chat_id):  # the owner took over: no fallback either
+            await self._messages.settle(tenant.slug, chat_id, ids, MessageStatus.HELD, now)
+            return Outcome.DONE
         if await self._chats.claim_once_per_hour(tenant.slug, chat_id, "fallback_at", now):
             await self._sender.notice(tenant.slug, chat_id, tenant.settings.fallback_text)
         if keep:

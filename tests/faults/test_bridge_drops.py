@@ -8,7 +8,8 @@ import random
 
 from tests.fakes import FakeOpenAI
 from tests.support.faults import (
-    FaultWorld, chat_jid, customer_phone, delivered_by_chat, message_text, reply_problems, wait_until,
+    FaultWorld, chat_jid, customer_phone, delivered_by_chat, message_text, openai_problems, reply_problems,
+    wait_until,
 )
 
 TENANTS = ("drop-uno", "drop-dos", "drop-tres")
@@ -62,6 +63,9 @@ async def test_every_message_is_answered_once_while_bridges_keep_dropping(tmp_pa
         await wait_until(lambda: not problems(), 20, lambda: f"every message answered once: {problems()}")
         await world.quiet()
         assert problems() == []
+        # Exactly once includes OpenAI: each customer text was answered by one call.
+        written = [text for chats in expected.values() for texts in chats.values() for text in texts]
+        assert openai_problems(world.openai.response_requests, written) == []
         assert drops >= 5
         assert sum(b.connections for b in bridges.values()) > len(TENANTS) + 4  # they really reconnected
         for bridge in bridges.values():  # the relay acked everything in the end

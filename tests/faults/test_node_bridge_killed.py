@@ -14,7 +14,8 @@ import pytest
 
 from tests.fakes import FakeOpenAI
 from tests.support.faults import (
-    ROOT, FaultWorld, chat_jid, customer_phone, delivered_by_chat, message_text, reply_problems, wait_until,
+    ROOT, FaultWorld, chat_jid, customer_phone, delivered_by_chat, message_text, openai_problems, reply_problems,
+    wait_until,
 )
 
 NODE = shutil.which("node")
@@ -92,6 +93,8 @@ async def test_node_bridge_killed_mid_stream_loses_and_repeats_no_reply(tmp_path
         await wait_until(lambda: not problems(), 15, lambda: f"every message answered once: {problems()}")
         await world.quiet()
         assert problems() == []
+        written = [text for chats in expected.values() for texts in chats.values() for text in texts]
+        assert openai_problems(world.openai.response_requests, written) == []
         assert sent_before < CHATS * 2  # the kill was mid-stream
         assert puente.metrics.bridge_restarts.labels(victim)._value.get() == 1
 

@@ -114,6 +114,18 @@ def reply_problems(expected: dict[str, list[str]], delivered: dict[str, list[str
     return problems
 
 
+def openai_problems(requests: Iterable[Any], expected: Iterable[str]) -> list[str]:
+    """What the client would pay for twice: every customer text must be in exactly one
+    completed OpenAI response (a turn may hold several texts, one per line); [] when so.
+
+    `requests` are FakeOpenAI.response_requests (completed responses only)."""
+    counts = Counter(line for request in requests for line in request.user_text.splitlines())
+    problems = [f"{text!r} sent to OpenAI {counts[text]} times" for text in expected if counts[text] != 1]
+    wanted = set(expected)
+    problems += [f"{text!r} sent to OpenAI but never written" for text in counts if text not in wanted]
+    return problems
+
+
 async def wait_until(check: Callable[[], Any], timeout: float, what: str | Callable[[], str],
                      interval: float = 0.05) -> Any:
     """Poll `check` (sync or async) until truthy; AssertionError naming `what` after `timeout`."""
@@ -215,7 +227,7 @@ class FaultWorld:
     async def quiet(self, timeout: float = 10.0) -> None:
         """Wait until every message is handled, no turn runs and the outbox is empty."""
         await self.puente.bus.drain()
-        await wait_until(lambda: self.puente.pipeline.lanes.busy() == 0, timeout, "idle lanes")
+        await wait_until(lambda: self.puente.pipeline.busy() == 0, timeout, "idle pipeline")
         await wait_until(self.outbox_empty, timeout, "an empty outbox")
         await self.puente.bus.drain()
 

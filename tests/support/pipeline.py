@@ -114,6 +114,7 @@ class PipelineRig:
         """A FakeBridge for `slug`, connected and reporting `connected` with the owner's phone."""
         token = await self.tenants.issue_bridge_token(slug)
         kwargs.setdefault("phone", OWNER_PHONE)
+        kwargs.setdefault("clock", lambda: self.clock.now().timestamp())
         bridge = FakeBridge(self.bridge_url, slug, token, **kwargs)
         await bridge.start()
         self.bridges_fakes.append(bridge)
@@ -159,7 +160,7 @@ class PipelineRig:
         """Wait until every message so far is handled and no turn is queued or running
         (turns parked for a working key do not count); used to prove nothing is sent."""
         await self.settle()
-        await self.wait_for(lambda: self.pipeline.lanes.busy() == 0, timeout)
+        await self.wait_for(lambda: self.pipeline.busy() == 0, timeout)
         await self.settle()
 
     async def close(self) -> None:
