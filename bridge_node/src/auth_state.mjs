@@ -10,6 +10,30 @@ import { BufferJSON, initAuthCreds, makeCacheableSignalKeyStore, proto } from 'b
  * @typedef {import('baileys').SignalKeyStore} SignalKeyStore
  */
 
+/**
+ * Whether creds belong to a linked device. Baileys sets `me` and `account` on pair-success
+ * (Utils/validate-connection.js configureSuccessfulPairing) for QR and code logins alike;
+ * `registered` is only set by the pairing-code flow (Socket/messages-recv.js), and
+ * requestPairingCode writes a provisional `me` (Socket/socket.js), so neither alone says so.
+ * @param {Partial<AuthenticationState['creds']> | undefined} creds
+ */
+export function isLinked(creds) {
+  return Boolean(creds?.me?.id && creds.account);
+}
+
+/**
+ * Forget an unfinished pairing-code login: with `me` left in the creds the next socket would
+ * try to log in (validateConnection) instead of registering, and be refused.
+ * @param {AuthenticationState['creds']} creds
+ * @returns {boolean} whether anything changed
+ */
+export function clearUnfinishedLogin(creds) {
+  if (isLinked(creds) || (!creds.me && !creds.pairingCode)) return false;
+  delete creds.me;
+  delete creds.pairingCode;
+  return true;
+}
+
 /** Reads and writes creds and keys; one instance per session database. */
 export class AuthStore {
   /**
@@ -52,7 +76,20 @@ export class AuthStore {
   /** @returns {boolean} whether stored creds belong to a linked device */
   isRegistered() {
     const row = /** @type {{value: string} | undefined} */ (this.selectCreds.get());
-    return row ? Boolean(JSON.parse(row.value, BufferJSON.reviver).registered) : false;
+    return row ? isLinked(JSON.parse(row.value, BufferJSON.reviver)) : false;
+  }
+
+  /**
+   * The PN user of a LID user, from the mapping Baileys keeps in the key store
+   * (Signal/lid-mapping.js storeLIDPNMappings writes `<lid user>_reverse` -> PN user).
+   * Readable without a socket.
+   * @param {string} lidUser
+   * @returns {string | undefined}
+   */
+  phoneUserForLid(lidUser) {
+    const row = /** @type {{value: string} | undefined} */ (this.selectKey.get('lid-mapping', `${lidUser}_reverse`));
+    const value = row ? JSON.parse(row.value) : undefined;
+    return typeof value === 'string' && value ? value : undefined;
   }
 
   /** Forget the linked device: creds and every key. */

@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import { AuthStore } from './auth_state.mjs';
 import { Bridge } from './bridge.mjs';
+import { BridgeSettingsStore } from './bridge_settings.mjs';
+import { ChatBook } from './chat_book.mjs';
 import { FakeWhatsApp } from './fake_socket.mjs';
 import { baileysLogger, createLogger } from './logger.mjs';
 import { MessageOutbox } from './message_outbox.mjs';
@@ -28,6 +30,9 @@ import { WhatsAppSession } from './whatsapp_session.mjs';
  * @property {Partial<import('./relay_link.mjs').RelayLinkOptions>} [relay]
  * @property {import('./whatsapp_session.mjs').SessionTuning} [session]
  * @property {number} [perChatIntervalMs]
+ * @property {number} [typingRefreshMs]
+ * @property {number} [mediaTimeoutMs]
+ * @property {number} [callMessageIntervalMs]
  */
 
 /** One running bridge; `exited` resolves with the reason it stopped for. */
@@ -82,7 +87,12 @@ export class BridgeApp {
       ledger: new SendLedger(this.db),
       sentMessages: this.sentMessages,
       sendQueue: this.sendQueue,
+      chatBook: new ChatBook(this.db),
+      settings: new BridgeSettingsStore(this.db),
       logger: this.logger,
+      typingRefreshMs: overrides.typingRefreshMs,
+      mediaTimeoutMs: overrides.mediaTimeoutMs,
+      callMessageIntervalMs: overrides.callMessageIntervalMs,
     });
     /** @type {(reason: string) => void} */
     this.resolveExit = () => {};
@@ -110,6 +120,7 @@ export class BridgeApp {
     this.logger.info({ reason }, 'bridge stopping');
     try {
       await this.session.stop();
+      this.bridge.stop();
       this.sendQueue.close();
       await this.bridge.flushInbound();
       this.socketFactory.stop?.();

@@ -7,15 +7,20 @@ import {
   isJidBroadcast,
   isJidGroup,
   isJidNewsletter,
+  isLidUser,
   jidDecode,
   jidNormalizedUser,
   normalizeMessageContent,
   proto,
   toNumber,
 } from 'baileys';
+import { downloadLimited } from './media_download.mjs';
+import { MAX_MEDIA_BYTES } from './protocol.mjs';
 
-/** Media larger than this is announced without its bytes. */
-export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+export { MAX_MEDIA_BYTES };
+
+/** A download that takes longer is given up, so one stalled CDN fetch cannot hold the messages behind it. */
+export const MEDIA_DOWNLOAD_TIMEOUT_MS = 60_000;
 
 const KIND_BY_CONTENT = {
   conversation: 'text',
@@ -32,6 +37,37 @@ const KIND_BY_CONTENT = {
   contactsArrayMessage: 'contact',
 };
 
+/**
+ * Content that says something about another message or the chat, not a message of its own
+ * (the field names of proto.Message in WAProto/WAProto.proto): nobody wrote anything to answer.
+ * `protocolMessage` covers revokes, edits (MESSAGE_EDIT), disappearing-timer changes and
+ * key shares; an edit is dropped because the relay already has the original.
+ */
+const NOT_CONTENT = new Set([
+  'protocolMessage',
+  'reactionMessage',
+  'encReactionMessage',
+  'pollUpdateMessage',
+  'pinInChatMessage',
+  'keepInChatMessage',
+  'senderKeyDistributionMessage',
+  'fastRatchetKeySenderKeyDistributionMessage',
+  'encEventResponseMessage',
+  'encCommentMessage',
+  'stickerSyncRmrMessage',
+  'placeholderMessage',
+  'secretEncryptedMessage',
+  'callLogMesssage',
+  'messageHistoryBundle',
+  'messageHistoryNotice',
+  'statusMentionMessage',
+  'groupStatusMentionMessage',
+  'statusNotificationMessage',
+  'limitSharingMessage',
+  'scheduledCallEditMessage',
+  'pollResultSnapshotMessage',
+]);
+
 /** Kinds whose bytes travel inside the frame. */
 const KINDS_WITH_MEDIA = new Set(['audio', 'image']);
 
@@ -40,141 +76,182 @@ const KINDS_WITH_MEDIA = new Set(['audio', 'image']);
  * @typedef {import('./protocol.mjs').MessageFrame} MessageFrame
  * @typedef {{jid?: string, lid?: string, name?: string}} OwnAccount
  * @typedef {object} NormaliseContext
- * @property {OwnAccount | undefined} me this account, as the socket knows it
+ * @property {OwnAccount | undefined} me this account, from the saved creds
  * @property {(id: string) => boolean} isSentByBridge
- * @property {(message: WAMessage) => Promise<Buffer>} downloadMedia
+ * @property {(lid: string) => Promise<string | undefined>} phoneJidForLid Baileys' LID -> PN mapping
+ * @property {(message: WAMessage) => Promise<import('node:stream').Readable>} openMediaStream
  * @property {import('pino').Logger} logger
+ * @property {string} [upsertType] Baileys' messages.upsert type (`notify` when absent)
+ * @property {boolean} [groupMedia] download the media of group messages (default true)
  * @property {number} [maxMediaBytes]
+ * @property {number} [mediaTimeoutMs]
  */
 
-/** Customer messages that arrived while this bridge was offline are still answered, when recent. */
+/** Messages that arrived while this bridge was offline are still forwarded, when this recent. */
 export const OFFLINE_WINDOW_SECONDS = 6 * 60 * 60;
 
 /**
- * Whether an upsert is traffic for the relay: new messages (`notify`), every message written
- * from this account (`append` echoes of the bridge's own sends included), and customer
- * messages that WhatsApp delivered as `append` because they arrived while this device was
- * offline (a bridge restart), within OFFLINE_WINDOW_SECONDS, so no customer goes unanswered.
+ * Whether an upsert is traffic for the relay: live messages (`notify`), and messages
+ * WhatsApp delivered as `append` (its offline queue after downtime, and the echo of the
+ * bridge's own sends) when at most OFFLINE_WINDOW_SECONDS old. The window holds for the
+ * owner's messages too: a `pausar` typed days ago is no command for now.
+ * (Socket/messages-recv.js handleMessage upserts `offline` stanzas as `append`;
+ * Socket/messages-send.js sendMessage echoes own sends as `append`.)
  * @param {string} upsertType Baileys' messages.upsert type
  * @param {WAMessage} message
  * @param {number} [nowSeconds]
  */
 export function isForwarded(upsertType, message, nowSeconds = Date.now() / 1000) {
-  if (upsertType === 'notify' || message.key?.fromMe) return true;
+  if (upsertType === 'notify') return true;
   const sentAt = Number(message.messageTimestamp ?? 0);
   return upsertType === 'append' && sentAt > 0 && nowSeconds - sentAt <= OFFLINE_WINDOW_SECONDS;
 }
 
 /**
  * Build the `message` frame of a WAMessage, or undefined for what the relay never sees
- * (status broadcasts, newsletters, protocol and key-distribution messages, stubs).
+ * (status broadcasts, newsletters, edits, revokes, reactions and other non-content, stubs).
  * @param {WAMessage} message
  * @param {NormaliseContext} context
  * @returns {Promise<MessageFrame | undefined>}
  */
 export async function normaliseMessage(message, context) {
   const key = message.key;
-  const chat = key?.remoteJid;
-  if (!key?.id || !chat || isJidBroadcast(chat) || isJidNewsletter(chat)) return undefined;
-  const content = unwrapContent(message.message);
+  const remoteJid = key?.remoteJid;
+  if (!key?.id || !remoteJid || isJidBroadcast(remoteJid) || isJidNewsletter(remoteJid)) return undefined;
+  if (message.message?.editedMessage) return undefined;
+  const content = normalizeMessageContent(message.message);
   const contentType = content ? getContentType(content) : undefined;
-  if (!content || !contentType || contentType === 'protocolMessage') return undefined;
+  if (!content || !contentType || NOT_CONTENT.has(contentType)) return undefined;
 
   const fromMe = Boolean(key.fromMe);
-  const isGroup = Boolean(isJidGroup(chat));
-  const sender = senderJid(message, context.me, isGroup);
+  const isGroup = Boolean(isJidGroup(remoteJid));
+  const chat = isGroup ? remoteJid : await chatIdOf(message, context);
+  const sentByBridge = fromMe && context.isSentByBridge(key.id);
   const kind = /** @type {MessageFrame['kind']} */ (
     /** @type {Record<string, string>} */ (KIND_BY_CONTENT)[contentType] ?? 'other');
   /** @type {MessageFrame} */
   const frame = {
     type: 'message',
     id: key.id,
-    chat: isGroup ? chat : ownChatAsPhone(chat, context.me),
-    sender,
+    chat,
+    sender: senderJid(message, chat, context.me, isGroup),
     from_me: fromMe,
-    sent_by_bridge: fromMe && context.isSentByBridge(key.id),
+    sent_by_bridge: sentByBridge,
     timestamp: toNumber(/** @type {any} */ (message.messageTimestamp)) || Math.floor(Date.now() / 1000),
     is_group: isGroup,
     kind,
   };
-  const phone = senderPhone(message, sender, context.me, isGroup);
+  const phone = await senderPhone(message, frame, context, isGroup);
   if (phone) frame.sender_phone = phone;
   if (typeof message.pushName === 'string' && message.pushName) frame.push_name = message.pushName;
   const text = textOf(content);
   if (text) frame.text = text;
-  if (KINDS_WITH_MEDIA.has(kind) && !isEdit(message.message)) {
-    const media = await mediaOf(message, content, contentType, context);
-    if (media) frame.media = media;
+  if (context.upsertType === 'append' && !sentByBridge) frame.backlog = true;
+  if (KINDS_WITH_MEDIA.has(kind)) {
+    if (isGroup && context.groupMedia === false) frame.media_omitted = 'groups_off';
+    else await attachMedia(frame, message, content, contentType, context);
   }
   return frame;
 }
 
 /**
- * Strip ephemeral, view-once (v1, v2, v2 extension), document-with-caption and edit wrappers.
- * @param {import('baileys').proto.IMessage | null | undefined} message
- * @returns {import('baileys').proto.IMessage | undefined}
+ * The disappearing-messages timer a message shows for its chat, in seconds (0: off), or
+ * undefined when it says nothing about it. Messages carry it as `contextInfo.expiration`; a
+ * change of the setting comes as a protocol message (EPHEMERAL_SETTING).
+ * @param {WAMessage} message
+ * @returns {number | undefined}
  */
-export function unwrapContent(message) {
-  let content = normalizeMessageContent(message);
+export function chatExpiration(message) {
+  const content = normalizeMessageContent(message.message);
   const protocol = content?.protocolMessage;
-  // An edit arrives as a protocol message carrying the new content.
-  if (protocol?.type === proto.Message.ProtocolMessage.Type.MESSAGE_EDIT && protocol.editedMessage) {
-    content = normalizeMessageContent(protocol.editedMessage);
-  }
-  return content;
-}
-
-/** @param {import('baileys').proto.IMessage | null | undefined} message */
-function isEdit(message) {
-  const content = normalizeMessageContent(message);
-  return Boolean(message?.editedMessage) ||
-    content?.protocolMessage?.type === proto.Message.ProtocolMessage.Type.MESSAGE_EDIT;
+  if (protocol?.type === proto.Message.ProtocolMessage.Type.EPHEMERAL_SETTING) return protocol.ephemeralExpiration ?? 0;
+  const contentType = content ? getContentType(content) : undefined;
+  if (!content || !contentType || NOT_CONTENT.has(contentType)) return undefined;
+  const inner = /** @type {Record<string, any>} */ (content)[contentType];
+  if (!inner || typeof inner !== 'object' || !inner.contextInfo) return undefined;
+  return Number(inner.contextInfo.expiration ?? 0);
 }
 
 /**
- * The account's own chat ("Message yourself") as its phone-number JID, also when WhatsApp
- * addresses it by the account's LID: the relay knows the owner by their number.
- * @param {string} chat
- * @param {OwnAccount | undefined} me
+ * One id per 1:1 chat, whichever form the stanza used: the phone-number JID when the
+ * mapping is known (Baileys 7 addresses a chat by LID or PN depending on the stanza). The
+ * account's own LID chat is its phone chat.
+ * @param {WAMessage} message
+ * @param {NormaliseContext} context
  */
-function ownChatAsPhone(chat, me) {
-  if (me?.jid && me.lid && jidNormalizedUser(chat) === jidNormalizedUser(me.lid)) return jidNormalizedUser(me.jid);
+export async function chatIdOf(message, context) {
+  const key = /** @type {Record<string, any>} */ (message.key);
+  const chat = jidNormalizedUser(key.remoteJid);
+  if (!isLidUser(chat)) return chat;
+  const { me } = context;
+  const ownLid = me?.lid ? jidNormalizedUser(me.lid) : undefined;
+  const ownPhone = me?.jid ? jidNormalizedUser(me.jid) : undefined;
+  if (ownLid && ownPhone && chat === ownLid) return ownPhone;
+  // On the owner's own messages remoteJidAlt is the owner's alternative, not the chat's.
+  const alt = !key.fromMe && typeof key.remoteJidAlt === 'string' ? jidNormalizedUser(key.remoteJidAlt) : undefined;
+  const phoneJid = alt?.endsWith('@s.whatsapp.net') ? alt : await mappedPhone(chat, context);
+  // A customer's LID never maps to the owner's number; such a mapping is wrong, not a merge.
+  if (!phoneJid || phoneJid === ownPhone) return chat;
+  return phoneJid;
+}
+
+/** @param {string} lid @param {NormaliseContext} context */
+async function mappedPhone(lid, context) {
+  try {
+    const found = await context.phoneJidForLid(lid);
+    return found ? jidNormalizedUser(found) : undefined;
+  } catch (error) {
+    context.logger.debug({ err: String(error) }, 'LID mapping lookup failed');
+    return undefined;
+  }
+}
+
+/**
+ * @param {WAMessage} message
+ * @param {string} chat the canonical chat
+ * @param {OwnAccount | undefined} me
+ * @param {boolean} isGroup
+ */
+function senderJid(message, chat, me, isGroup) {
+  const key = message.key;
+  if (isGroup) {
+    const author = key.participant || message.participant;
+    if (author) return jidNormalizedUser(author);
+  }
+  if (key.fromMe && me?.jid) return jidNormalizedUser(me.jid);
   return chat;
 }
 
 /**
+ * The author's phone: from a phone-number JID, the PN alternative Baileys 7 attaches to
+ * @lid-addressed stanzas, or Baileys' LID mapping.
  * @param {WAMessage} message
- * @param {OwnAccount | undefined} me
+ * @param {MessageFrame} frame
+ * @param {NormaliseContext} context
  * @param {boolean} isGroup
  */
-function senderJid(message, me, isGroup) {
-  const key = message.key;
-  const author = isGroup ? (key.participant || message.participant) : (key.fromMe ? undefined : key.remoteJid);
-  if (author) return jidNormalizedUser(author);
-  if (key.fromMe && me?.jid) return jidNormalizedUser(me.jid);
-  return jidNormalizedUser(/** @type {string} */ (key.remoteJid));
-}
-
-/**
- * The author's phone: from a phone-number JID, else from the PN alternative Baileys 7
- * attaches to @lid-addressed messages.
- * @param {WAMessage} message
- * @param {string} sender
- * @param {OwnAccount | undefined} me
- * @param {boolean} isGroup
- */
-function senderPhone(message, sender, me, isGroup) {
+async function senderPhone(message, frame, context, isGroup) {
   const key = /** @type {Record<string, any>} */ (message.key);
   /** @type {(string | undefined)[]} */
-  const candidates = [sender];
+  const candidates = [frame.sender];
   if (isGroup) candidates.push(key.participantAlt, key.participantPn, /** @type {any} */ (message).participantPn);
   else if (!key.fromMe) candidates.push(key.remoteJidAlt, key.senderPn);
-  if (key.fromMe) candidates.push(me?.jid);
+  if (key.fromMe) candidates.push(context.me?.jid);
   for (const jid of candidates) {
-    const decoded = typeof jid === 'string' ? jidDecode(jid) : undefined;
-    if (decoded?.server === 's.whatsapp.net' && /^\d+$/.test(decoded.user)) return decoded.user;
+    const phone = phoneDigits(jid);
+    if (phone) return phone;
+  }
+  if (isLidUser(frame.sender) && !key.fromMe) {
+    const mapped = await mappedPhone(frame.sender, context);
+    if (mapped && mapped !== jidNormalizedUser(context.me?.jid ?? '')) return phoneDigits(mapped);
   }
   return undefined;
+}
+
+/** @param {string | undefined} jid */
+function phoneDigits(jid) {
+  const decoded = typeof jid === 'string' ? jidDecode(jid) : undefined;
+  return decoded?.server === 's.whatsapp.net' && /^\d+$/.test(decoded.user) ? decoded.user : undefined;
 }
 
 /** @param {import('baileys').proto.IMessage} content */
@@ -188,28 +265,34 @@ function textOf(content) {
 }
 
 /**
+ * Put the media bytes into the frame, or say why they are left out.
+ * @param {MessageFrame} frame
  * @param {WAMessage} message
  * @param {import('baileys').proto.IMessage} content
  * @param {string} contentType
  * @param {NormaliseContext} context
- * @returns {Promise<import('./protocol.mjs').MessageMedia | undefined>}
  */
-async function mediaOf(message, content, contentType, context) {
+async function attachMedia(frame, message, content, contentType, context) {
   const limit = context.maxMediaBytes ?? MAX_MEDIA_BYTES;
   const media = /** @type {import('baileys').proto.Message.IAudioMessage} */ (
     /** @type {Record<string, any>} */ (content)[contentType]);
-  const declared = toNumber(/** @type {any} */ (media.fileLength));
-  if (declared > limit) return undefined;
-  let data;
-  try {
-    data = await context.downloadMedia(message);
-  } catch (error) {
-    context.logger.warn({ messageId: message.key.id, err: String(error) }, 'media download failed; sending the message without it');
-    return undefined;
+  // A declared size over the limit is believed; one under it is checked while reading.
+  if (toNumber(/** @type {any} */ (media.fileLength)) > limit) {
+    frame.media_omitted = 'too_large';
+    return;
   }
-  if (data.length > limit) return undefined;
+  const result = await downloadLimited(() => context.openMediaStream(message), {
+    maxBytes: limit,
+    timeoutMs: context.mediaTimeoutMs ?? MEDIA_DOWNLOAD_TIMEOUT_MS,
+  });
+  if (!result.ok) {
+    context.logger.warn({ messageId: message.key.id, omitted: result.omitted, err: result.error ? String(result.error) : undefined },
+      'media left out of the message');
+    frame.media_omitted = result.omitted;
+    return;
+  }
   /** @type {import('./protocol.mjs').MessageMedia} */
-  const result = { mime: media.mimetype || 'application/octet-stream', data_base64: data.toString('base64') };
-  if (contentType === 'audioMessage' && typeof media.seconds === 'number') result.seconds = media.seconds;
-  return result;
+  const attached = { mime: media.mimetype || 'application/octet-stream', data_base64: result.data.toString('base64') };
+  if (contentType === 'audioMessage' && typeof media.seconds === 'number') attached.seconds = media.seconds;
+  frame.media = attached;
 }

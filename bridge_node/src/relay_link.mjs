@@ -6,14 +6,12 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { Backoff } from './backoff.mjs';
-import { MalformedFrame, helloFrame, parseRelayFrame } from './protocol.mjs';
+import { MAX_FRAME_BYTES, MalformedFrame, helloFrame, parseRelayFrame } from './protocol.mjs';
 
 export const CLOSE_PROTOCOL_ERROR = 4400;
 export const CLOSE_BAD_CREDENTIALS = 4401;
 export const CLOSE_REPLACED = 4409;
 export const CLOSE_TENANT_GONE = 4410;
-
-const MAX_FRAME_BYTES = 20 * 1024 * 1024;
 
 /**
  * @typedef {object} RelayLinkOptions
@@ -25,11 +23,12 @@ const MAX_FRAME_BYTES = 20 * 1024 * 1024;
  * @property {number} [silenceTimeoutMs] a relay silent this long is gone (60 s)
  * @property {number} [handshakeTimeoutMs] wait this long for `welcome` (15 s)
  * @property {{initialMs: number, maxMs: number}} [backoff] reconnect delays (0.5 s to 30 s)
+ * @property {number} [stableAfterMs] a link up this long after `welcome` resets the backoff (60 s)
  */
 
 /**
  * A self-healing link to the relay.
- * Events: `ready` after each `welcome`; `command` (RelayCommand) for every later frame;
+ * Events: `ready` ({config}) after each `welcome`; `command` (RelayCommand) for every later frame;
  * `closed-for-good` ({code}) after close 4401 or 4410, when it stops reconnecting.
  */
 export class RelayLink extends EventEmitter {
@@ -42,6 +41,9 @@ export class RelayLink extends EventEmitter {
     this.pingIntervalMs = options.pingIntervalMs ?? 20_000;
     this.silenceTimeoutMs = options.silenceTimeoutMs ?? 60_000;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 15_000;
+    this.stableAfterMs = options.stableAfterMs ?? 60_000;
+    /** @type {NodeJS.Timeout | undefined} */
+    this.stableTimer = undefined;
     /** @type {WebSocket | undefined} */
     this.ws = undefined;
     this.ready = false;
@@ -62,7 +64,14 @@ export class RelayLink extends EventEmitter {
    */
   send(frame) {
     if (!this.ready || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(frame));
+    const text = JSON.stringify(frame);
+    // The relay closes the link on an oversized frame; sending one would only drop the link
+    // and every frame behind it, again after each reconnect.
+    if (Buffer.byteLength(text, 'utf8') > MAX_FRAME_BYTES) {
+      this.logger.error({ frameType: /** @type {any} */ (frame).type }, 'not sending a frame over the size limit');
+      return false;
+    }
+    this.ws.send(text);
     return true;
   }
 
@@ -73,6 +82,7 @@ export class RelayLink extends EventEmitter {
   async stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.stableTimer);
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise((resolve) => {
@@ -147,13 +157,21 @@ export class RelayLink extends EventEmitter {
       ws.close(CLOSE_PROTOCOL_ERROR, 'malformed frame');
       return;
     }
+    if (command.type === 'invalid' && command.frameType === 'welcome' && !this.ready) {
+      // A welcome whose config the bridge cannot read still completes the handshake.
+      this.logger.warn({ problem: command.problem }, 'ignoring the unreadable config of welcome');
+      command = { type: 'welcome', protocol: 1 };
+    }
     if (command.type === 'welcome') {
       clearTimeout(welcomeTimer);
       if (this.ready) return;
       this.ready = true;
-      this.backoff.reset();
+      // Reset only once the link has stayed up: a relay that accepts and then drops the
+      // link at once (a frame that kills it, say) must not be hammered in a tight loop.
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => this.backoff.reset(), this.stableAfterMs);
       this.logger.info('relay link ready');
-      this.emit('ready');
+      this.emit('ready', { config: command.config });
       return;
     }
     if (!this.ready) {
@@ -167,6 +185,7 @@ export class RelayLink extends EventEmitter {
   onClose(ws, code) {
     if (this.ws !== ws) return;
     this.ready = false;
+    clearTimeout(this.stableTimer);
     if (this.stopped) return;
     if (code === CLOSE_BAD_CREDENTIALS || code === CLOSE_TENANT_GONE) {
       this.stopped = true;

@@ -21,8 +21,9 @@ export class SendLedger {
     this.now = now;
     this.select = db.prepare('SELECT message_id, result FROM send_results WHERE ref = ?');
     this.insert = db.prepare(
-      'INSERT INTO send_results (ref, message_id, result, created_at) VALUES (?, ?, NULL, ?)',
+      'INSERT INTO send_results (ref, message_id, chat, result, created_at) VALUES (?, ?, ?, NULL, ?)',
     );
+    this.selectByMessage = db.prepare('SELECT ref, chat FROM send_results WHERE message_id = ?');
     this.update = db.prepare('UPDATE send_results SET result = ? WHERE ref = ?');
     this.remove = db.prepare('DELETE FROM send_results WHERE ref = ?');
     this.prune = db.prepare('DELETE FROM send_results WHERE created_at < ?');
@@ -44,10 +45,20 @@ export class SendLedger {
    * Note a send before it reaches WhatsApp, so a crash mid-send is not retried blindly.
    * @param {string} ref
    * @param {string} messageId the id the message will carry
+   * @param {string} [chat] the chat as the relay named it
    */
-  begin(ref, messageId) {
+  begin(ref, messageId, chat) {
     this.prune.run(this.now() - KEEP_MS);
-    this.insert.run(ref, messageId, this.now());
+    this.insert.run(ref, messageId, chat ?? null, this.now());
+  }
+
+  /**
+   * The send that produced a message id, if this bridge made it.
+   * @param {string} messageId
+   * @returns {{ref: string, chat: string | null} | undefined}
+   */
+  findByMessageId(messageId) {
+    return /** @type {{ref: string, chat: string | null} | undefined} */ (this.selectByMessage.get(messageId));
   }
 
   /**

@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * The one SQLite file of a session directory: auth state, undelivered message frames,
- * answered send refs and recently sent messages.
+ * The one SQLite file of a session directory: auth state, undelivered event frames,
+ * answered send refs, recently sent messages, what is known of each chat, and the
+ * tenant settings the relay last gave.
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,6 +28,14 @@ const MIGRATIONS = [
   );
   CREATE INDEX sent_messages_by_time ON sent_messages (sent_at);
   CREATE INDEX send_results_by_time ON send_results (created_at);
+  `,
+  `
+  CREATE TABLE chats (
+    chat TEXT PRIMARY KEY, address TEXT, expiration INTEGER, updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE bridge_settings (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);
+  ALTER TABLE send_results ADD COLUMN chat TEXT;
+  CREATE INDEX send_results_by_message ON send_results (message_id);
   `,
 ];
 

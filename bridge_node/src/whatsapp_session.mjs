@@ -4,12 +4,16 @@
  * reconnecting by the policy of connection_policy.mjs, and the commands the relay gives.
  */
 import { EventEmitter } from 'node:events';
+import { clearUnfinishedLogin, isLinked } from './auth_state.mjs';
 import { Backoff } from './backoff.mjs';
 import { decideAfterClose } from './connection_policy.mjs';
+import { PairingAttempt } from './pairing_attempt.mjs';
 import { isoTime } from './protocol.mjs';
-import { QR_LIFETIME_MS } from './whatsapp_socket.mjs';
+import { QR_LIFETIME_MS, isIgnoredJid } from './whatsapp_socket.mjs';
 
 const RECENT_MESSAGES = 500;
+/** setTimeout cannot wait longer than this (about 24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Raised when a command cannot be carried out in the session's current state. */
 export class CommandRefused extends Error {
@@ -25,12 +29,19 @@ export class CommandRefused extends Error {
  * @typedef {import('./protocol.mjs').StatusFrame} StatusFrame
  * @typedef {import('./protocol.mjs').WhatsAppState} WhatsAppState
  * @typedef {import('./whatsapp_socket.mjs').WhatsAppSocket} WhatsAppSocket
+ * @typedef {import('./whatsapp_socket.mjs').PresenceState} PresenceState
  * @typedef {import('baileys').WAMessage} WAMessage
  *
  * @typedef {object} SessionTuning
  * @property {{initialMs: number, maxMs: number}} [backoff] delays after ordinary disconnects
+ * @property {number} [stableAfterMs] a connection up this long resets the backoff (60 s)
  * @property {number} [replacedDelayMs] wait after another client replaced this one
- * @property {number} [socketUpTimeoutMs] how long `pair` waits for the socket to come up
+ * @property {number} [socketUpTimeoutMs] how long `pair` waits for the socket to take requests
+ * @property {number} [qrTimeoutMs] life of each QR (20 s)
+ * @property {number} [pairingQrTimeoutMs] life of each QR ref on a pairing socket (60 s: six
+ *   refs keep the socket, and so the code, alive for 6 minutes)
+ * @property {number} [pairingCodeLifetimeMs] how long a pairing code is usable (3 min)
+ * @property {number} [banRetryMs] when a 402 names no expiry, retry after this long (1 h)
  *
  * @typedef {object} SessionDeps
  * @property {import('./whatsapp_socket.mjs').SocketFactory} socketFactory
@@ -43,8 +54,9 @@ export class CommandRefused extends Error {
 
 /**
  * The WhatsApp side of the bridge.
- * Events: `status` (StatusFrame), `qr` ({qr, expiresAt}), `pairing_code` ({code, phone}),
- * `upsert` ({type, messages}), `stopped` ({reason}) when it gave up for good.
+ * Events: `status` (StatusFrame), `qr` ({qr, expiresAt}), `pairing_code` ({code, phone, expiresAt}),
+ * `upsert` ({type, messages}), `update` (Baileys' messages.update list), `call` (Baileys' call list),
+ * `stopped` ({reason}) when it gave up for good.
  */
 export class WhatsAppSession extends EventEmitter {
   /** @param {SessionDeps} deps */
@@ -57,8 +69,13 @@ export class WhatsAppSession extends EventEmitter {
     this.baileysLogger = deps.baileysLogger;
     const tuning = deps.tuning ?? {};
     this.backoff = new Backoff(tuning.backoff ?? { initialMs: 2000, maxMs: 120_000 });
+    this.stableAfterMs = tuning.stableAfterMs ?? 60_000;
     this.replacedDelayMs = tuning.replacedDelayMs ?? 10 * 60_000;
     this.socketUpTimeoutMs = tuning.socketUpTimeoutMs ?? 30_000;
+    this.qrTimeoutMs = tuning.qrTimeoutMs ?? QR_LIFETIME_MS;
+    this.pairingQrTimeoutMs = tuning.pairingQrTimeoutMs ?? 60_000;
+    this.pairingCodeLifetimeMs = tuning.pairingCodeLifetimeMs ?? 180_000;
+    this.banRetryMs = tuning.banRetryMs ?? 60 * 60_000;
     /** @type {StatusFrame} */
     this.status = { type: 'status', state: 'starting', at: isoTime() };
     /** @type {{qr: string, expiresAt: Date} | undefined} the QR on show, if any */
@@ -67,9 +84,10 @@ export class WhatsAppSession extends EventEmitter {
     this.socket = undefined;
     /** @type {import('baileys').AuthenticationState | undefined} */
     this.auth = undefined;
-    /** @type {Promise<void>} */
-    this.socketUp = Promise.resolve();
-    this.markSocketUp = () => {};
+    /** @type {WeakMap<WhatsAppSocket, {promise: Promise<void>, resolve: () => void, reject: (e: Error) => void}>} */
+    this.firstQr = new WeakMap();
+    /** @type {PairingAttempt | undefined} a pairing-code login under way */
+    this.pairing = undefined;
     /** @type {import('baileys').WAVersion | undefined} */
     this.version = undefined;
     /** @type {Map<string, WAMessage>} received messages, for quotes and read receipts */
@@ -78,6 +96,8 @@ export class WhatsAppSession extends EventEmitter {
     this.lifecycle = Promise.resolve();
     /** @type {NodeJS.Timeout | undefined} */
     this.retryTimer = undefined;
+    /** @type {NodeJS.Timeout | undefined} */
+    this.stableTimer = undefined;
     this.halted = false;
     this.stopped = false;
     this.loggingOut = false;
@@ -92,6 +112,8 @@ export class WhatsAppSession extends EventEmitter {
   async stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.stableTimer);
+    this.pairing?.cancel();
     await this.runLifecycle(() => this.closeSocket());
   }
 
@@ -106,15 +128,55 @@ export class WhatsAppSession extends EventEmitter {
     return this.status.state === 'connected' && this.socket !== undefined;
   }
 
-  /** @returns {import('./message_normaliser.mjs').OwnAccount | undefined} */
-  account() {
-    return this.socket?.account();
+  /** @returns {boolean} whether the stored login belongs to a linked device */
+  isLinked() {
+    return this.auth ? isLinked(this.auth.creds) : this.authStore.isRegistered();
   }
 
-  /** @param {WAMessage} message @returns {Promise<Buffer>} */
-  downloadMedia(message) {
-    if (!this.socket) return Promise.reject(new CommandRefused('not_connected'));
-    return this.socket.downloadMedia(message);
+  /**
+   * This account, from the saved creds: known also while the socket is down, so messages
+   * still being processed after a disconnect are attributed right.
+   * @returns {import('./message_normaliser.mjs').OwnAccount | undefined}
+   */
+  account() {
+    const creds = this.auth?.creds;
+    if (!creds || !isLinked(creds)) return undefined;
+    const me = /** @type {NonNullable<typeof creds.me>} */ (creds.me);
+    return { jid: me.id, lid: me.lid, name: me.name || me.notify || me.verifiedName || undefined };
+  }
+
+  /**
+   * The phone-number JID of a LID, through Baileys' LID store when a socket is up, else from
+   * the same store in the session database.
+   * @param {string} lid
+   * @returns {Promise<string | undefined>}
+   */
+  async phoneJidForLid(lid) {
+    const socket = this.socket;
+    if (socket) {
+      try {
+        const found = await socket.phoneJidForLid(lid);
+        if (found) return found;
+      } catch (error) {
+        this.logger.debug({ err: String(error) }, 'LID lookup through the socket failed');
+      }
+    }
+    const user = lid.split('@')[0].split(':')[0];
+    const phoneUser = this.authStore.phoneUserForLid(user);
+    return phoneUser ? `${phoneUser}@s.whatsapp.net` : undefined;
+  }
+
+  /**
+   * The media of a message as a stream. The CDN needs no socket; only a re-upload request
+   * (for expired media) does.
+   * @param {WAMessage} message
+   */
+  openMediaStream(message) {
+    const socket = this.socket;
+    return this.factory.openMediaStream(message, {
+      logger: this.baileysLogger,
+      requestReupload: socket ? (m) => socket.requestMediaReupload(m) : undefined,
+    });
   }
 
   /** @returns {string} a fresh WhatsApp message id for the next send */
@@ -125,15 +187,15 @@ export class WhatsAppSession extends EventEmitter {
 
   /**
    * Send a text under a pre-chosen id; the id is claimed first so its echo is known as ours.
-   * @param {string} chat
+   * @param {string} chat the address to write to
    * @param {string} text
-   * @param {{messageId: string, quoteId?: string}} options
+   * @param {{messageId: string, quoteId?: string, ephemeralExpiration?: number}} options
    */
-  async sendText(chat, text, { messageId, quoteId }) {
+  async sendText(chat, text, { messageId, quoteId, ephemeralExpiration }) {
     const socket = this.connectedSocket();
     this.sentMessages.claim(messageId, chat);
     const quoted = quoteId ? this.quotable(chat, quoteId) : undefined;
-    const content = await socket.sendText(chat, text, { messageId, quoted });
+    const content = await socket.sendText(chat, text, { messageId, quoted, ephemeralExpiration });
     if (content) this.sentMessages.keepContent(messageId, content);
   }
 
@@ -147,41 +209,95 @@ export class WhatsAppSession extends EventEmitter {
     return this.connectedSocket().deleteForEveryone(chat, { remoteJid: chat, fromMe: true, id });
   }
 
-  /** @param {string} chat @param {'composing' | 'paused'} state */
-  async setTyping(chat, state) {
+  /**
+   * @param {string | undefined} chat none for the account-wide `available`/`unavailable`
+   * @param {PresenceState} state
+   */
+  async sendPresence(chat, state) {
     if (this.isConnected()) await this.connectedSocket().sendPresence(chat, state);
   }
 
   /** @param {string} chat @param {string[]} ids */
   async markRead(chat, ids) {
-    const keys = ids.map((id) => {
-      const known = this.recent.get(id);
-      return known?.key.remoteJid === chat ? known.key : { remoteJid: chat, id, fromMe: false };
-    });
+    const keys = ids.map((id) => this.recent.get(id)?.key ?? { remoteJid: chat, id, fromMe: false });
     await this.connectedSocket().markRead(keys);
   }
 
+  /** @param {string} callId @param {string} caller */
+  async rejectCall(callId, caller) {
+    await this.connectedSocket().rejectCall(callId, caller);
+  }
+
   /**
-   * Ask for a pairing code for `phone` once the socket is up; only before registration.
+   * Log in with a pairing code for `phone`. A fresh socket is opened for it, with long-lived
+   * QR refs so the socket (and the code, which dies with it) outlives the code's ~3 minutes;
+   * the code is asked for on that socket's first QR, when Baileys can send the request.
    * @param {string} phone digits only
    * @returns {Promise<string>} the code
    */
   async requestPairingCode(phone) {
-    if (this.auth?.creds.registered) throw new CommandRefused('already_registered');
-    if (this.halted || this.stopped || !this.socket) throw new CommandRefused('not_connected');
-    const socket = this.socket;
-    await withTimeout(this.socketUp, this.socketUpTimeoutMs, 'socket_not_up');
-    if (socket !== this.socket) throw new CommandRefused('socket_replaced');
+    if (this.isLinked()) throw new CommandRefused('already_registered');
+    if (this.halted || this.stopped) throw new CommandRefused('not_connected');
+    const socket = await this.runLifecycle(() => this.startPairing(phone));
+    if (!socket) throw new CommandRefused('not_connected');
+    return this.issuePairingCode(socket, phone);
+  }
+
+  /** @param {string} phone */
+  async startPairing(phone) {
+    this.pairing?.cancel();
+    this.pairing = new PairingAttempt(phone);
+    await this.closeSocket();
+    this.forgetUnfinishedLogin();
+    await this.openSocket();
+    return this.socket;
+  }
+
+  /**
+   * @param {WhatsAppSocket} socket a pairing socket
+   * @param {string} phone
+   */
+  async issuePairingCode(socket, phone) {
+    const ready = this.firstQr.get(socket);
+    if (!ready) throw new CommandRefused('socket_replaced');
+    await withTimeout(ready.promise, this.socketUpTimeoutMs, 'socket_not_up');
+    const attempt = this.pairing;
+    if (socket !== this.socket || !attempt) throw new CommandRefused('socket_replaced');
     const code = await socket.requestPairingCode(phone);
-    this.emit('pairing_code', { code, phone });
+    const expiresAt = new Date(Date.now() + this.pairingCodeLifetimeMs);
+    attempt.issued(code, expiresAt, () => void this.runLifecycle(() => this.abandonPairing('pairing_code_expired')));
+    this.emit('pairing_code', { code, phone, expiresAt });
     this.setStatus('pairing');
     return code;
+  }
+
+  /**
+   * The code expired unused: forget the attempt and the `me` it wrote, so the next socket
+   * registers afresh; QRs on the current socket still work.
+   * @param {string} reason
+   */
+  async abandonPairing(reason) {
+    if (!this.pairing) return;
+    this.pairing.cancel();
+    this.pairing = undefined;
+    this.forgetUnfinishedLogin();
+    this.logger.info({ reason }, 'pairing attempt abandoned');
+    if (this.status.state === 'pairing') this.setStatus('waiting_qr', { reason });
+  }
+
+  forgetUnfinishedLogin() {
+    const auth = this.auth;
+    if (auth && clearUnfinishedLogin(auth.creds)) this.authStore.saveCreds(auth.creds);
+    else if (!auth) {
+      const stored = this.authStore.load();
+      if (clearUnfinishedLogin(stored.creds)) this.authStore.saveCreds(stored.creds);
+    }
   }
 
   /** Unlink the device, wipe the session and start a fresh login. */
   async logout() {
     const socket = this.socket;
-    if (socket && this.auth?.creds.registered) {
+    if (socket && this.isLinked()) {
       this.loggingOut = true;
       try {
         await socket.logout();
@@ -207,20 +323,34 @@ export class WhatsAppSession extends EventEmitter {
     if (this.stopped || this.halted) return;
     const auth = this.authStore.load();
     this.auth = auth;
-    this.socketUp = new Promise((resolve) => { this.markSocketUp = resolve; });
+    const qrTimeoutMs = this.pairing ? this.pairingQrTimeoutMs : this.qrTimeoutMs;
     const socket = this.factory.create({
       auth,
       version: this.version,
       getMessage: (id) => this.sentMessages.content(id),
       logger: this.baileysLogger,
+      qrTimeoutMs,
+      shouldIgnoreJid: isIgnoredJid,
     });
     this.socket = socket;
-    socket.events.on('connection.update', (update) => this.onConnectionUpdate(socket, update));
+    this.firstQr.set(socket, deferred());
+    socket.events.on('connection.update', (update) => this.onConnectionUpdate(socket, update, qrTimeoutMs));
     socket.events.on('creds.update', () => {
-      if (socket === this.socket) this.authStore.saveCreds(auth.creds);
+      if (socket !== this.socket) return;
+      this.authStore.saveCreds(auth.creds);
+      if (isLinked(auth.creds) && this.pairing?.code) {
+        this.pairing.cancel();
+        this.pairing = undefined;
+      }
     });
     socket.events.on('messages.upsert', (upsert) => {
       if (socket === this.socket) this.onUpsert(upsert);
+    });
+    socket.events.on('messages.update', (updates) => {
+      if (socket === this.socket) this.emit('update', updates);
+    });
+    socket.events.on('call', (calls) => {
+      if (socket === this.socket) this.emit('call', calls);
     });
   }
 
@@ -228,7 +358,9 @@ export class WhatsAppSession extends EventEmitter {
   async closeSocket() {
     const socket = this.socket;
     this.socket = undefined;
+    clearTimeout(this.stableTimer);
     if (!socket) return;
+    this.firstQr.get(socket)?.reject(new CommandRefused('socket_closed'));
     socket.events.removeAllListeners();
     try {
       await socket.end();
@@ -240,35 +372,44 @@ export class WhatsAppSession extends EventEmitter {
   /**
    * @param {WhatsAppSocket} socket
    * @param {Record<string, any>} update Baileys' connection.update
+   * @param {number} qrTimeoutMs
    */
-  onConnectionUpdate(socket, update) {
+  onConnectionUpdate(socket, update, qrTimeoutMs) {
     if (socket !== this.socket) return;
-    if (update.qr || update.connection === 'connecting') this.markSocketUp();
     if (update.qr) {
-      this.lastQr = { qr: update.qr, expiresAt: new Date(Date.now() + QR_LIFETIME_MS) };
+      this.firstQr.get(socket)?.resolve();
+      this.lastQr = { qr: update.qr, expiresAt: new Date(Date.now() + qrTimeoutMs) };
       this.emit('qr', this.lastQr);
       if (this.status.state !== 'waiting_qr' && this.status.state !== 'pairing') this.setStatus('waiting_qr');
     }
     if (update.connection === 'open') {
-      this.backoff.reset();
-      const account = socket.account();
+      // Only a connection that stays up earns a fresh backoff: one WhatsApp closes right
+      // after opening must not be retried every second or two forever.
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => this.backoff.reset(), this.stableAfterMs);
+      const account = this.account() ?? socket.account();
       this.setStatus('connected', { phone: phoneOf(account?.jid), name: account?.name });
     }
     if (update.connection === 'close' && !this.loggingOut) {
+      clearTimeout(this.stableTimer);
+      this.firstQr.get(socket)?.reject(new CommandRefused('socket_closed'));
       const error = update.lastDisconnect?.error;
       const code = error?.output?.statusCode;
-      void this.runLifecycle(() => this.afterClose(code, error?.message));
+      void this.runLifecycle(() => this.afterClose(code, error?.message, error?.data));
     }
   }
 
   /**
    * @param {number | undefined} code
    * @param {string | undefined} message
+   * @param {Record<string, any> | undefined} data
    */
-  async afterClose(code, message) {
+  async afterClose(code, message, data) {
     if (this.stopped) return;
-    const { action, reason } = decideAfterClose(code, message);
+    const decision = decideAfterClose(code, message, data);
+    const { action, reason } = decision;
     this.logger.info({ code, action, reason }, 'WhatsApp connection closed');
+    if (this.pairing && (action === 'qr_timeout' || action === 'back_off')) return this.renewPairing(reason);
     switch (action) {
       case 'reconnect_now':
         this.setStatus('reconnecting', { reason });
@@ -279,6 +420,13 @@ export class WhatsAppSession extends EventEmitter {
         await this.closeSocket();
         this.halted = true;
         return this.setStatus('banned', { reason });
+      case 'temporary_ban': {
+        await this.closeSocket();
+        this.setStatus('banned', { reason, until: decision.until });
+        const waitMs = decision.until ? Math.max(0, decision.until.getTime() - Date.now()) : this.banRetryMs;
+        // A little jitter, so bridges banned together do not all come back at one instant.
+        return this.scheduleReconnect(waitMs + Math.round(Math.random() * Math.min(5000, waitMs / 10)));
+      }
       case 'qr_timeout':
         await this.closeSocket();
         this.halted = true;
@@ -300,8 +448,33 @@ export class WhatsAppSession extends EventEmitter {
     }
   }
 
+  /**
+   * A pairing socket closed before the login finished. While its code is still meant to be
+   * usable, a code is kept available: a fresh pairing socket asks for a new one (the old one
+   * died with its socket). An expired or never-issued attempt is dropped and QRs resume.
+   * @param {string} reason
+   */
+  async renewPairing(reason) {
+    const attempt = /** @type {PairingAttempt} */ (this.pairing);
+    if (!attempt.isOutstanding()) {
+      await this.abandonPairing(reason);
+      await this.closeSocket();
+      this.setStatus('reconnecting', { reason });
+      return this.scheduleReconnect(this.backoff.next());
+    }
+    this.logger.warn({ reason }, 'pairing socket closed while its code was out; asking for a new code');
+    const socket = await this.startPairing(attempt.phone);
+    if (!socket) return undefined;
+    this.issuePairingCode(socket, attempt.phone).catch((error) => {
+      this.logger.warn({ err: String(error) }, 'could not renew the pairing code');
+    });
+    return undefined;
+  }
+
   /** @param {string} reason */
   async relogin(reason) {
+    this.pairing?.cancel();
+    this.pairing = undefined;
     await this.closeSocket();
     this.authStore.wipe();
     this.sentMessages.wipe();
@@ -319,11 +492,17 @@ export class WhatsAppSession extends EventEmitter {
     }
   }
 
-  /** @param {number} delayMs */
+  /** @param {number} delayMs may exceed setTimeout's limit (a ban of weeks) */
   scheduleReconnect(delayMs) {
     clearTimeout(this.retryTimer);
     this.logger.info({ delayMs }, 'reconnecting to WhatsApp later');
-    this.retryTimer = setTimeout(() => void this.runLifecycle(() => this.openSocket()), delayMs);
+    const due = Date.now() + delayMs;
+    const arm = () => {
+      const left = due - Date.now();
+      if (left > MAX_TIMER_MS) this.retryTimer = setTimeout(arm, MAX_TIMER_MS);
+      else this.retryTimer = setTimeout(() => void this.runLifecycle(() => this.openSocket()), Math.max(0, left));
+    };
+    arm();
   }
 
   /** @param {{type: string, messages: WAMessage[]}} upsert */
@@ -340,7 +519,7 @@ export class WhatsAppSession extends EventEmitter {
 
   /**
    * @param {WhatsAppState} state
-   * @param {{phone?: string, name?: string, reason?: string}} [details]
+   * @param {{phone?: string, name?: string, reason?: string, until?: Date}} [details]
    */
   setStatus(state, details = {}) {
     /** @type {StatusFrame} */
@@ -348,6 +527,7 @@ export class WhatsAppSession extends EventEmitter {
     if (details.phone) status.phone = details.phone;
     if (details.name) status.name = details.name;
     if (details.reason) status.reason = details.reason;
+    if (details.until) status.until = isoTime(details.until);
     this.status = status;
     this.logger.info({ state, reason: details.reason }, 'WhatsApp state');
     this.emit('status', status);
@@ -371,6 +551,17 @@ export class WhatsAppSession extends EventEmitter {
 function phoneOf(jid) {
   if (!jid || !jid.endsWith('@s.whatsapp.net')) return undefined;
   return jid.split('@')[0].split(':')[0];
+}
+
+/** @returns {{promise: Promise<void>, resolve: () => void, reject: (e: Error) => void}} */
+function deferred() {
+  /** @type {() => void} */
+  let resolve = () => {};
+  /** @type {(e: Error) => void} */
+  let reject = () => {};
+  const promise = new Promise((res, rej) => { resolve = () => res(undefined); reject = rej; });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
 }
 
 /**

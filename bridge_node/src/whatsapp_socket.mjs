@@ -9,6 +9,8 @@ import makeWASocket, {
   downloadMediaMessage,
   fetchLatestWaWebVersion,
   generateMessageIDV2,
+  isJidBroadcast,
+  isJidNewsletter,
   proto,
 } from 'baileys';
 
@@ -16,22 +18,43 @@ import makeWASocket, {
 export const QR_LIFETIME_MS = 20_000;
 
 /**
+ * Chats whose messages Baileys should not even decrypt: status updates, broadcast-list
+ * copies and newsletters never reach the relay (Baileys' `shouldIgnoreJid`, checked in
+ * Socket/messages-recv.js processNode before a stanza is decrypted).
+ * @param {string} jid
+ */
+export function isIgnoredJid(jid) {
+  return Boolean(isJidBroadcast(jid) || isJidNewsletter(jid));
+}
+
+/**
  * @typedef {import('baileys').WAMessage} WAMessage
  * @typedef {import('baileys').WAMessageKey} WAMessageKey
  * @typedef {import('./message_normaliser.mjs').OwnAccount} OwnAccount
  *
+ * @typedef {'available' | 'unavailable' | 'composing' | 'paused'} PresenceState
+ *
+ * @typedef {object} SendOptions
+ * @property {string} messageId
+ * @property {WAMessage} [quoted]
+ * @property {number} [ephemeralExpiration] seconds, for a 1:1 chat with disappearing messages
+ *
  * @typedef {object} WhatsAppSocket
- * @property {EventEmitter} events emits Baileys' `connection.update`, `creds.update`, `messages.upsert`
+ * @property {EventEmitter} events emits Baileys' `connection.update`, `creds.update`,
+ *   `messages.upsert`, `messages.update` and `call`
  * @property {() => OwnAccount | undefined} account this account once known
  * @property {(phone: string) => Promise<string>} requestPairingCode
- * @property {(chat: string, text: string, options: {messageId: string, quoted?: WAMessage}) => Promise<Uint8Array | undefined>} sendText
+ * @property {(chat: string, text: string, options: SendOptions) => Promise<Uint8Array | undefined>} sendText
  *   sends; resolves with the encoded content, kept for retries
  * @property {(chat: string, key: WAMessageKey) => Promise<string | undefined>} deleteForEveryone
- * @property {(chat: string, state: 'composing' | 'paused') => Promise<void>} sendPresence
+ * @property {(chat: string | undefined, state: PresenceState) => Promise<void>} sendPresence
+ *   `available`/`unavailable` are account-wide (no chat), the others per chat
  * @property {(keys: WAMessageKey[]) => Promise<void>} markRead
+ * @property {(callId: string, caller: string) => Promise<void>} rejectCall
+ * @property {(lid: string) => Promise<string | undefined>} phoneJidForLid the PN JID of a LID, if known
+ * @property {(message: WAMessage) => Promise<WAMessage>} requestMediaReupload ask the sender's phone to upload expired media again
  * @property {() => Promise<void>} logout unlink this device
  * @property {() => Promise<void>} end close the connection; emits nothing more
- * @property {(message: WAMessage) => Promise<Buffer>} downloadMedia
  * @property {() => string} newMessageId
  *
  * @typedef {object} SocketOptions
@@ -39,13 +62,24 @@ export const QR_LIFETIME_MS = 20_000;
  * @property {import('baileys').WAVersion | undefined} version WhatsApp Web version, or Baileys' default
  * @property {(id: string) => Uint8Array | undefined} getMessage encoded content of a sent message
  * @property {import('pino').Logger} logger
+ * @property {number} qrTimeoutMs how long each QR ref lives (Baileys' `qrTimeout`)
+ * @property {(jid: string) => boolean} shouldIgnoreJid chats Baileys drops before decrypting
+ *
+ * @typedef {object} MediaStreamOptions
+ * @property {import('pino').Logger} logger
+ * @property {((message: WAMessage) => Promise<WAMessage>) | undefined} requestReupload
+ *   only with a live socket; without one an expired media URL is a failed download
  *
  * @typedef {object} SocketFactory
  * @property {(options: SocketOptions) => WhatsAppSocket} create
  * @property {() => Promise<import('baileys').WAVersion | undefined>} fetchLatestVersion
+ * @property {(message: WAMessage, options: MediaStreamOptions) => Promise<import('node:stream').Readable>} openMediaStream
+ *   the decrypted media of a message, as a stream; needs no socket (media sits on WhatsApp's CDN)
  */
 
-const FORWARDED_EVENTS = /** @type {const} */ (['connection.update', 'creds.update', 'messages.upsert']);
+const FORWARDED_EVENTS = /** @type {const} */ ([
+  'connection.update', 'creds.update', 'messages.upsert', 'messages.update', 'call',
+]);
 
 /** Opens real Baileys sockets. */
 export class BaileysSocketFactory {
@@ -53,7 +87,7 @@ export class BaileysSocketFactory {
    * @param {SocketOptions} options
    * @returns {WhatsAppSocket}
    */
-  create({ auth, version, getMessage, logger }) {
+  create({ auth, version, getMessage, logger, qrTimeoutMs, shouldIgnoreJid }) {
     const sock = makeWASocket({
       auth,
       ...(version ? { version } : {}),
@@ -63,7 +97,8 @@ export class BaileysSocketFactory {
       // Only live traffic goes to the relay. The initial history sync stays on: Baileys 7
       // learns its LID mappings from it, and warns that turning it off destabilises sessions.
       syncFullHistory: false,
-      qrTimeout: QR_LIFETIME_MS,
+      qrTimeout: qrTimeoutMs,
+      shouldIgnoreJid,
       getMessage: async (key) => {
         const bytes = key.id ? getMessage(key.id) : undefined;
         return bytes ? proto.Message.decode(bytes) : undefined;
@@ -76,6 +111,20 @@ export class BaileysSocketFactory {
   async fetchLatestVersion() {
     const { version, error } = await fetchLatestWaWebVersion();
     return error ? undefined : version;
+  }
+
+  /**
+   * Baileys' downloadMediaMessage (Utils/messages.js) in 'stream' mode: it only needs the
+   * socket to ask for a re-upload when the CDN answers 404/410.
+   * @param {WAMessage} message
+   * @param {MediaStreamOptions} options
+   */
+  async openMediaStream(message, { logger, requestReupload }) {
+    const reuploadRequest = requestReupload ?? (async () => { throw new Error('media expired and WhatsApp is not connected'); });
+    return /** @type {import('node:stream').Readable} */ (await downloadMediaMessage(message, 'stream', {}, {
+      logger: /** @type {any} */ (logger),
+      reuploadRequest,
+    }));
   }
 }
 
@@ -108,10 +157,13 @@ class BaileysSocket {
   /**
    * @param {string} chat
    * @param {string} text
-   * @param {{messageId: string, quoted?: WAMessage}} options
+   * @param {SendOptions} options
    */
-  async sendText(chat, text, { messageId, quoted }) {
-    const sent = await this.sock.sendMessage(chat, { text }, { messageId, quoted });
+  async sendText(chat, text, { messageId, quoted, ephemeralExpiration }) {
+    // Baileys applies a chat's disappearing timer by itself only in groups
+    // (Socket/messages-send.js relayMessage); a 1:1 chat needs it on every send.
+    const options = { messageId, quoted, ...(ephemeralExpiration ? { ephemeralExpiration } : {}) };
+    const sent = await this.sock.sendMessage(chat, { text }, options);
     return sent?.message ? proto.Message.encode(sent.message).finish() : undefined;
   }
 
@@ -121,7 +173,7 @@ class BaileysSocket {
     return sent?.key?.id ?? undefined;
   }
 
-  /** @param {string} chat @param {'composing' | 'paused'} state */
+  /** @param {string | undefined} chat @param {PresenceState} state */
   sendPresence(chat, state) {
     return this.sock.sendPresenceUpdate(state, chat);
   }
@@ -131,6 +183,24 @@ class BaileysSocket {
     return this.sock.readMessages(keys);
   }
 
+  /** @param {string} callId @param {string} caller */
+  rejectCall(callId, caller) {
+    return this.sock.rejectCall(callId, caller);
+  }
+
+  /**
+   * Baileys 7's LID store (Signal/lid-mapping.js getPNForLID): local only, no network.
+   * @param {string} lid
+   */
+  async phoneJidForLid(lid) {
+    return (await this.sock.signalRepository.lidMapping.getPNForLID(lid)) ?? undefined;
+  }
+
+  /** @param {WAMessage} message */
+  requestMediaReupload(message) {
+    return this.sock.updateMediaMessage(message);
+  }
+
   logout() {
     return this.sock.logout();
   }
@@ -138,14 +208,6 @@ class BaileysSocket {
   async end() {
     this.events.removeAllListeners();
     await this.sock.end(undefined);
-  }
-
-  /** @param {WAMessage} message */
-  downloadMedia(message) {
-    return downloadMediaMessage(message, 'buffer', {}, {
-      logger: /** @type {any} */ (this.logger),
-      reuploadRequest: this.sock.updateMediaMessage,
-    });
   }
 
   newMessageId() {

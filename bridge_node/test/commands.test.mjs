@@ -32,12 +32,13 @@ describe('relay commands', () => {
     await relay.waitForFrame((f) => f.type === 'qr' && f.qr === 'second-qr');
   });
 
-  test('typing drives the presence of the chat', async () => {
+  test('typing drives the presence of the chat, online only while typing', async () => {
     await connectAccount(bridge.fake, relay);
     relay.send({ type: 'typing', chat: CHAT, state: 'composing' });
     relay.send({ type: 'typing', chat: CHAT, state: 'paused' });
-    await waitUntil(() => records('presence').length === 2, 2000, 'presence updates');
-    assert.deepEqual(records('presence').map((r) => r.state), ['composing', 'paused']);
+    await waitUntil(() => records('presence').length === 4, 2000, 'presence updates');
+    assert.deepEqual(records('presence').map((r) => [r.state, r.chat]),
+      [['available', null], ['composing', CHAT], ['paused', CHAT], ['unavailable', null]]);
   });
 
   test('read marks the received messages read, with the group participant', async () => {
@@ -61,7 +62,9 @@ describe('relay commands', () => {
     await relay.waitForReady(1);
     relay.send({ type: 'pair', ref: 'PAIR1', phone: '56911112222' });
     const code = await relay.waitForFrame((f) => f.type === 'pairing_code');
-    assert.deepEqual(code, { type: 'pairing_code', code: 'FAKE2345', phone: '56911112222' });
+    assert.deepEqual({ ...code, expires_at: undefined }, { type: 'pairing_code', code: 'FAKE2345', phone: '56911112222', expires_at: undefined });
+    const ahead = Date.parse(code.expires_at) - Date.now();
+    assert.ok(ahead > 170_000 && ahead <= 180_000, `code usable for ${ahead} ms`);
     await relay.waitForFrame((f) => f.type === 'status' && f.state === 'pairing');
     assert.deepEqual(await resultOf('PAIR1'), { type: 'result', ref: 'PAIR1', ok: true });
     assert.deepEqual(records('pairing_code_requested').map((r) => r.phone), ['56911112222']);

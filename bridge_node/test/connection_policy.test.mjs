@@ -10,7 +10,9 @@ describe('decideAfterClose', () => {
   test('maps each disconnect reason to its action', () => {
     assert.equal(decideAfterClose(515).action, 'reconnect_now');
     assert.equal(decideAfterClose(401).action, 'relogin');
-    assert.equal(decideAfterClose(403).action, 'banned');
+    assert.equal(decideAfterClose(402).action, 'temporary_ban');
+    assert.equal(decideAfterClose(403).action, 'relogin');
+    assert.equal(decideAfterClose(406).action, 'banned');
     assert.equal(decideAfterClose(440).action, 'replaced');
     assert.equal(decideAfterClose(405).action, 'refresh_version');
     assert.equal(decideAfterClose(408, 'QR refs attempts ended').action, 'qr_timeout');
@@ -59,17 +61,50 @@ describe('WhatsApp disconnects', () => {
     assert.equal(new AuthStore(bridge.app.db, bridge.app.logger).isRegistered(), false);
   });
 
-  test('403 forbidden reports banned and stops reconnecting, keeping the relay link', async () => {
+  // WhatsApp's failure reason is the close status code and the failure node's attributes
+  // are the error's data: Baileys' Socket/socket.js, `ws.on('CB:failure')` ends with
+  // Boom('Connection Failure', {statusCode: +attrs.reason, data: attrs}).
+
+  test('402 temporarily banned reports banned with the expiry, then reconnects after it', async () => {
     const mark = relay.frames.length;
     const created = bridge.fake.socketsCreated;
-    bridge.fake.apply({ op: 'close', code: 403 });
-    await statusAfter('banned', mark);
+    const closedAt = Date.now();
+    bridge.fake.apply({ op: 'close', code: 402, message: 'Connection Failure', data: { reason: '402', expire: '1', code: '101' } });
+    const status = await statusAfter('banned', mark);
+    assert.equal(status.reason, 'temporarily_banned');
+    const until = Date.parse(status.until);
+    assert.ok(Math.abs(until - (closedAt + 1000)) < 300, `until ${status.until}`);
+    await sleep(600);
+    assert.equal(bridge.fake.socketsCreated, created, 'waits out the ban');
+    await statusAfter('connected', mark);
+    assert.ok(Date.now() >= until, 'reconnected only after the expiry');
+    assert.equal(bridge.fake.records.filter((r) => r.op === 'socket_created').at(-1)?.registered, true, 'login kept');
+  });
+
+  test('406 banned reports banned and stops reconnecting, keeping the relay link', async () => {
+    const mark = relay.frames.length;
+    const created = bridge.fake.socketsCreated;
+    bridge.fake.apply({ op: 'close', code: 406, message: 'Connection Failure', data: { reason: '406' } });
+    const status = await statusAfter('banned', mark);
+    assert.equal(status.reason, 'banned');
+    assert.equal(status.until, undefined);
     await sleep(400);
     assert.equal(bridge.fake.socketsCreated, created);
     assert.equal(relay.current.closeCode, undefined);
     relay.send({ type: 'send', ref: 'after-ban', chat: '56922223333@s.whatsapp.net', text: 'hola' });
     const result = await relay.waitForFrame((f) => f.type === 'result' && f.ref === 'after-ban');
     assert.deepEqual(result, { type: 'result', ref: 'after-ban', ok: false, error: 'not_connected' });
+  });
+
+  test('403 primary device gone is logged_out: session wiped, fresh login offered', async () => {
+    const mark = relay.frames.length;
+    bridge.fake.apply({ op: 'close', code: 403, message: 'Connection Failure', data: { reason: '403' } });
+    const status = await statusAfter('logged_out', mark);
+    assert.equal(status.reason, 'primary_device_gone');
+    await relay.waitForFrame((f) => f.type === 'qr', { since: mark });
+    assert.equal(bridge.fake.records.filter((r) => r.op === 'socket_created').at(-1)?.registered, false);
+    assert.equal(new AuthStore(bridge.app.db, bridge.app.logger).isRegistered(), false);
+    assert.ok(!relay.frames.slice(mark).some((f) => f.state === 'banned'));
   });
 
   test('440 connection replaced backs off for the long delay before trying again', async () => {

@@ -1,6 +1,7 @@
 // @ts-check
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Readable } from 'node:stream';
 import pino from 'pino';
 import { buildWAMessage } from '../src/fake_socket.mjs';
 import { OFFLINE_WINDOW_SECONDS, isForwarded, normaliseMessage } from '../src/message_normaliser.mjs';
@@ -10,7 +11,7 @@ const ME = { jid: '56911112222:7@s.whatsapp.net', lid: '99911112222:7@lid', name
 /**
  * Normalise a fake-socket message action through the real code.
  * @param {Record<string, any>} action
- * @param {{sentByBridge?: string[], maxMediaBytes?: number}} [options]
+ * @param {{sentByBridge?: string[], maxMediaBytes?: number, lids?: Record<string, string>}} [options]
  */
 async function normalise(action, options = {}) {
   const { message, media } = buildWAMessage({ id: 'MSG1', chat: '56933334444@s.whatsapp.net', ...action });
@@ -18,10 +19,11 @@ async function normalise(action, options = {}) {
   const frame = await normaliseMessage(message, {
     me: ME,
     isSentByBridge: (id) => (options.sentByBridge ?? []).includes(id),
-    downloadMedia: async () => {
+    phoneJidForLid: async (lid) => options.lids?.[lid],
+    openMediaStream: async () => {
       downloads += 1;
       if (!media) throw new Error('no media');
-      return media;
+      return Readable.from([media]);
     },
     logger: pino({ level: 'silent' }),
     maxMediaBytes: options.maxMediaBytes,
@@ -59,6 +61,7 @@ describe('message normalisation', () => {
     const { frame, downloads } = await normalise({ kind: 'audio', media_size: 2048 }, { maxMediaBytes: 1024 });
     assert.equal(frame?.kind, 'audio');
     assert.equal(frame?.media, undefined);
+    assert.equal(frame?.media_omitted, 'too_large');
     assert.equal(downloads, 0);
   });
 
@@ -72,11 +75,10 @@ describe('message normalisation', () => {
     assert.equal(doc.frame?.text, 'factura');
   });
 
-  test('stickers, locations, contacts and reactions get their kinds', async () => {
+  test('stickers, locations and contacts get their kinds', async () => {
     assert.equal((await normalise({ kind: 'sticker' })).frame?.kind, 'sticker');
     assert.equal((await normalise({ kind: 'location' })).frame?.kind, 'location');
     assert.equal((await normalise({ kind: 'contact' })).frame?.kind, 'contact');
-    assert.equal((await normalise({ kind: 'reaction' })).frame?.kind, 'other');
   });
 
   test('a group message names the participant as sender', async () => {
@@ -89,10 +91,10 @@ describe('message normalisation', () => {
     assert.equal(frame?.sender_phone, '56955556666');
   });
 
-  test('an @lid chat takes the phone from the PN alternative Baileys 7 attaches', async () => {
+  test('an @lid chat is reported as the phone chat named by the PN alternative Baileys 7 attaches', async () => {
     const { frame } = await normalise({ chat: '123456789012345@lid', sender_pn: '56977778888', text: 'hola' });
-    assert.equal(frame?.chat, '123456789012345@lid');
-    assert.equal(frame?.sender, '123456789012345@lid');
+    assert.equal(frame?.chat, '56977778888@s.whatsapp.net');
+    assert.equal(frame?.sender, '56977778888@s.whatsapp.net');
     assert.equal(frame?.sender_phone, '56977778888');
   });
 
@@ -117,7 +119,7 @@ describe('message normalisation', () => {
     assert.equal(frame?.sender_phone, undefined);
   });
 
-  test('ephemeral, view-once (v1, v2, v2 extension) and edit wrappers are unwrapped', async () => {
+  test('ephemeral and view-once (v1, v2, v2 extension) wrappers are unwrapped; edits are dropped', async () => {
     for (const wrap of ['ephemeral', 'view_once', 'view_once_v2', 'view_once_v2_extension']) {
       const { frame } = await normalise({ kind: 'image', text: `caption ${wrap}`, image_base64: 'AAAA', wrap });
       assert.equal(frame?.kind, 'image', wrap);
@@ -125,8 +127,7 @@ describe('message normalisation', () => {
       assert.equal(frame?.media?.data_base64, 'AAAA', wrap);
     }
     const edited = await normalise({ text: 'texto corregido', wrap: 'edited' });
-    assert.equal(edited.frame?.kind, 'text');
-    assert.equal(edited.frame?.text, 'texto corregido');
+    assert.equal(edited.frame, undefined);
   });
 
   test('own messages name this account and mark bridge sends', async () => {
@@ -145,13 +146,14 @@ describe('message normalisation', () => {
     assert.equal((await normalise({ kind: 'revoke' })).frame, undefined);
   });
 
-  test('notify upserts, own messages and recent offline messages are forwarded', () => {
+  test('notify upserts and recent offline messages are forwarded, own ones too', () => {
     const now = 1_800_000_000;
-    const at = (seconds) => ({ messageTimestamp: seconds });
+    const at = (/** @type {number} */ seconds) => ({ messageTimestamp: seconds });
     const incoming = buildWAMessage({ id: 'A', chat: '56933334444@s.whatsapp.net', text: 'x' }).message;
     const own = buildWAMessage({ id: 'B', chat: '56933334444@s.whatsapp.net', text: 'x', from_me: true }).message;
     assert.equal(isForwarded('notify', incoming, now), true);
-    assert.equal(isForwarded('append', own, now), true);
+    assert.equal(isForwarded('append', { ...own, ...at(now - 1) }, now), true);
+    assert.equal(isForwarded('append', { ...own, ...at(now - OFFLINE_WINDOW_SECONDS - 1) }, now), false);
     // Written while the bridge was down (WhatsApp delivers those as `append`): still answered.
     assert.equal(isForwarded('append', { ...incoming, ...at(now - 600) }, now), true);
     // Old history is not: nobody wants a reply to last week's message.

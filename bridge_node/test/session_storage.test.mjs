@@ -21,7 +21,9 @@ describe('auth state in SQLite', () => {
     const store = new AuthStore(db, silent);
     const { creds } = store.load();
     assert.equal(creds.registered, false);
-    creds.registered = true;
+    // Linked as pair-success leaves it: `me` and `account` (a QR login never sets `registered`).
+    creds.me = { id: '56911112222:7@s.whatsapp.net', name: 'Tienda' };
+    creds.account = /** @type {any} */ ({ details: Buffer.from('adv') });
     store.saveCreds(creds);
 
     const keys = store.keyStore();
@@ -66,7 +68,8 @@ describe('auth state in SQLite', () => {
     const db = openSessionDatabase(tempDir());
     const store = new AuthStore(db, silent);
     const { creds } = store.load();
-    store.saveCreds({ ...creds, registered: true });
+    store.saveCreds({ ...creds, me: { id: '56911112222:7@s.whatsapp.net' }, account: /** @type {any} */ ({ details: Buffer.from('adv') }) });
+    assert.equal(store.isRegistered(), true);
     await store.keyStore().set({ session: { a: Buffer.from('1') } });
     store.wipe();
     assert.equal(store.isRegistered(), false);
