@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from core.clock import Clock
 from core.tasks import spawn
 from relay.assistant import OpenAIClients
-from relay.chats import ChatRepository
+from relay.chats import open_chats
 from relay.message_log import MessageLog
 from relay.stats import OpenAIErrorLog
 from tenants.model import Tenant
@@ -49,7 +49,7 @@ class Cleanup:
         self, db: AsyncDatabase, tenants: TenantService, clients: OpenAIClients, clock: Clock,
         *, interval_hours: float = 1.0,
     ) -> None:
-        self._chats = ChatRepository(db)
+        self._chats = open_chats(db)
         self._messages = MessageLog(db)
         self._errors = OpenAIErrorLog(db)
         self._tenants = tenants

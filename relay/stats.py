@@ -12,7 +12,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from core.clock import Clock
-from relay.chats import ChatRepository
+from relay.chats import open_chats
 from relay.message_log import MessageLog, day_of
 
 
@@ -74,7 +74,7 @@ class Stats:
     """Read-only counts over the pipeline's collections."""
 
     def __init__(self, db: AsyncDatabase, clock: Clock) -> None:
-        self._chats = ChatRepository(db)
+        self._chats = open_chats(db)
         self._messages = MessageLog(db)
         self._errors = OpenAIErrorLog(db)
         self._clock = clock

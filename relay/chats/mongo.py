@@ -1,13 +1,7 @@
-"""The `chats` collection: one document per (tenant, WhatsApp chat).
-
-A chat holds what must survive a restart: its OpenAI conversation, its pause (kind and
-time) and when the customer, the owner and the bot last spoke in it.
-"""
+"""The chats repository on MongoDB: one document per (tenant, WhatsApp chat)."""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,19 +9,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from core.clock import utc
-
-
-class PauseKind(enum.StrEnum):
-    """Why the bot is not answering a chat."""
-
-    MANUAL = "manual"  # the owner typed `pausar` in it
-    ALL = "all"  # the owner typed `pausar todo`
-    HANDOFF = "handoff"  # the owner wrote in it; resumes after handoff_hours of owner silence
-
-
-def chat_key(tenant: str, chat: str) -> str:
-    """The document id of a chat."""
-    return f"{tenant}|{chat}"
+from relay.chats.model import CLAIMS, Chat, PauseKind, chat_key
 
 
 def _new_chat(tenant: str, chat: str) -> dict[str, Any]:
@@ -40,55 +22,8 @@ def _upsert_update(tenant: str, chat: str, changes: dict[str, Any]) -> dict[str,
     return {"$set": changes, "$setOnInsert": defaults}
 
 
-def _when(value: Any) -> datetime | None:
-    return utc(value) if isinstance(value, datetime) else None
-
-
-@dataclass(frozen=True, slots=True)
-class Chat:
-    """One customer conversation of one tenant, as stored."""
-
-    tenant: str
-    chat: str
-    name: str | None = None
-    phone: str | None = None
-    conversation_id: str | None = None
-    pause_kind: PauseKind | None = None
-    paused_at: datetime | None = None
-    last_customer_at: datetime | None = None
-    last_owner_at: datetime | None = None
-    last_activity_at: datetime | None = None
-
-    @property
-    def paused(self) -> bool:
-        return self.pause_kind is not None
-
-    def handoff_expired(self, now: datetime, hours: float) -> bool:
-        """A handoff pause whose owner has been silent for `hours`."""
-        if self.pause_kind is not PauseKind.HANDOFF:
-            return False
-        since = self.last_owner_at or self.paused_at
-        return since is None or since + timedelta(hours=hours) <= now
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Chat:
-        kind = doc.get("pause_kind")
-        return cls(
-            tenant=doc["tenant"],
-            chat=doc["chat"],
-            name=doc.get("name"),
-            phone=doc.get("phone"),
-            conversation_id=doc.get("conversation_id"),
-            pause_kind=PauseKind(kind) if kind else None,
-            paused_at=_when(doc.get("paused_at")),
-            last_customer_at=_when(doc.get("last_customer_at")),
-            last_owner_at=_when(doc.get("last_owner_at")),
-            last_activity_at=_when(doc.get("last_activity_at")),
-        )
-
-
-class ChatRepository:
-    """Stores chats; every write is one upsert or one conditional update."""
+class MongoChats:
+    """Chats on MongoDB; every write is one upsert or one conditional update."""
 
     COLLECTION = "chats"
     INDEXES = [
@@ -97,6 +32,7 @@ class ChatRepository:
         IndexModel([("tenant", ASCENDING), ("chat", ASCENDING)], name="tenant_chat"),
         IndexModel([("tenant", ASCENDING), ("pause_kind", ASCENDING)], name="tenant_pause"),
         IndexModel([("tenant", ASCENDING), ("last_activity_at", ASCENDING)], name="tenant_activity"),
+        IndexModel([("last_activity_at", ASCENDING)], name="activity"),  # the retention sweep
     ]
 
     def __init__(self, db: AsyncDatabase) -> None:
@@ -123,7 +59,8 @@ class ChatRepository:
             {"_id": chat_key(tenant, chat)}, _upsert_update(tenant, chat, changes), upsert=True,
             return_document=ReturnDocument.BEFORE,
         )
-        previous = _when(before.get("last_activity_at")) if before else None
+        previous = before.get("last_activity_at") if before else None
+        previous = utc(previous) if isinstance(previous, datetime) else None
         return Chat.from_doc({**(before or _new_chat(tenant, chat)), **changes}), previous
 
     async def touch_owner(self, tenant: str, chat: str, at: datetime, handoff: bool) -> Chat:
@@ -249,11 +186,20 @@ class ChatRepository:
 
     async def claim_once_per_hour(self, tenant: str, chat: str, field: str, now: datetime) -> bool:
         """True (and remember `now`) unless `field` was claimed within the last hour."""
+        if field not in CLAIMS:
+            raise ValueError(f"unknown claim {field!r}")
         result = await self._col.update_one(
             {"_id": chat_key(tenant, chat), "$or": [{field: None}, {field: {"$lte": now - timedelta(hours=1)}}]},
             {"$set": {field: now}},
         )
         return result.modified_count == 1
+
+    async def forget_stale(self, before: datetime) -> int:
+        result = await self._col.delete_many({
+            "last_activity_at": {"$lt": before}, "conversation_id": None, "pause_kind": None,
+            "retired_conversations.0": {"$exists": False},
+        })
+        return result.deleted_count
 
     async def delete_tenant(self, tenant: str) -> int:
         return (await self._col.delete_many({"tenant": tenant})).deleted_count

@@ -35,7 +35,7 @@ from core.tasks import cancel, spawn
 from relay.assistant import Assistant, OpenAIClients, RetryPolicy
 from relay.bridges.errors import BridgeError
 from relay.bridges.events import MessageReceived
-from relay.chats import ChatRepository
+from relay.chats import open_chats
 from relay.message_log import MessageLog, MessageStatus, PendingMessage
 from relay.outbox import Outbox
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
@@ -95,7 +95,7 @@ class Pipeline:
         self._bridges = bridges
         self._clock = clock
         self._metrics = metrics
-        self.chats = ChatRepository(db)
+        self.chats = open_chats(db)
         self.messages = MessageLog(db)
         self.outbox = Outbox(db)
         self.openai_errors = OpenAIErrorLog(db)

@@ -1,5 +1,6 @@
-"""Store back-ends for contract tests: the embedded engine always, real MongoDB when
-TEST_MONGODB_URI is set."""
+"""Store back-ends for contract tests: the embedded SQLite store and mongoeco's engine
+always, a real MongoDB when TEST_MONGODB_URI is set. Every test that takes the `store`
+fixture runs once per back-end, so a behaviour that differs between them fails a test."""
 
 from __future__ import annotations
 
@@ -7,17 +8,35 @@ import os
 import uuid
 from pathlib import Path
 
+from core.sqlite import Database
 from core.store import Store
 
-BACKENDS = ["embedded"] + (["mongodb"] if os.environ.get("TEST_MONGODB_URI") else [])
+BACKENDS = ["sqlite", "mongoeco"] + (["mongodb"] if os.environ.get("TEST_MONGODB_URI") else [])
 
 
-def make_store(backend: str, data_dir: Path) -> Store:
+class SqliteStore:
+    """The embedded SQLite store as the tests use it (until core.store.Store opens it)."""
+
+    kind = "sqlite"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.db = Database(data_dir / "puente.db")
+
+    async def start(self) -> None:
+        await self.db.start()
+
+    async def stop(self) -> None:
+        await self.db.stop()
+
+
+def make_store(backend: str, data_dir: Path) -> Store | SqliteStore:
     """A store on a fresh database of the given back-end."""
+    if backend == "sqlite":
+        return SqliteStore(data_dir)
     if backend == "mongodb":
         return Store(os.environ["TEST_MONGODB_URI"], f"puente_test_{uuid.uuid4().hex[:12]}", data_dir)
     # In this process: a store per test starts in milliseconds instead of a second. The
-    # composition root (relay.app.Puente) and `puente run` use the store's own process.
+    # composition root (puente.app.Puente) and `puente run` use the store's own process.
     return Store(None, "puente", data_dir, own_process=False)
 
 
