@@ -63,7 +63,7 @@ def list_keyboard(lang: str, tenants: list[Tenant], page: int, pages: int) -> In
     return InlineKeyboardMarkup(rows)
 
 
-def card_text(lang: str, tenant: Tenant, state: WhatsAppState, summary: object, link: str) -> str:
+def card_text(lang: str, tenant: Tenant, state: WhatsAppState, summary: object, link: str | None) -> str:
     """The tenant's card: status, phone, model, e-mail, link, chats, messages today, last error."""
     word = status(tenant, state)
     phone = phone_of(tenant, state)
@@ -73,7 +73,7 @@ def card_text(lang: str, tenant: Tenant, state: WhatsAppState, summary: object, 
         emoji=EMOJI[word], name=esc(tenant.name), slug=esc(tenant.slug), status=t(lang, f"status.{word}"),
         phone=f"+{esc(phone)}" if phone else none, model=esc(tenant.model),
         email=esc(tenant.email) if tenant.email else none, key=esc(tenant.openai_key_hint),
-        link=esc(link), chats=getattr(summary, "chats", 0), paused=getattr(summary, "paused_chats", 0),
+        link=esc(link) if link else t(lang, "link_hidden"), chats=getattr(summary, "chats", 0), paused=getattr(summary, "paused_chats", 0),
         today=getattr(summary, "messages_today", 0),
         error=esc(tenant.last_error[:300]) if tenant.last_error else none,
     )
@@ -86,8 +86,8 @@ def card_keyboard(lang: str, tenant: Tenant) -> InlineKeyboardMarkup:
               else cb.button(t(lang, "btn.enable"), cb.ENABLE, slug))
     return InlineKeyboardMarkup([
         [toggle, cb.button(t(lang, "btn.qr"), cb.QR, slug), cb.button(t(lang, "btn.pair"), cb.PAIR, slug)],
-        [cb.button(t(lang, "btn.logout"), cb.LOGOUT, slug), cb.button(t(lang, "btn.invite"), cb.INVITE, slug)],
-        [cb.button(t(lang, "btn.rotate"), cb.ROTATE, slug), cb.button(t(lang, "btn.delete"), cb.DELETE, slug)],
+        [cb.button(t(lang, "btn.logout"), cb.LOGOUT, slug), cb.button(t(lang, "btn.rotate"), cb.ROTATE, slug)],
+        [cb.button(t(lang, "btn.delete"), cb.DELETE, slug)],
     ])
 
 

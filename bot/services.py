@@ -74,9 +74,10 @@ class BotServices:
     languages: dict[int, str] = field(default_factory=dict)  # admin id -> last language seen
     refused: dict[int, float] = field(default_factory=dict)  # stranger id -> when last refused (monotonic)
 
-    def landing_link(self, tenant: Tenant) -> str:
-        """The tenant's private landing page."""
-        return f"{self.settings.public_url}/c/{tenant.landing_token}"
+    def landing_link(self, tenant: Tenant) -> str | None:
+        """The tenant's private landing page, on the tenant returned when the link was issued
+        (created or re-issued); None otherwise: only the link's hash is stored."""
+        return f"{self.settings.public_url}/c/{tenant.landing_token}" if tenant.landing_token else None
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:

@@ -89,14 +89,27 @@ async def _set_field(update: Update, context: ContextTypes.DEFAULT_TYPE, field: 
 
 
 async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/invite <slug>: (re)send the invite e-mail."""
+    """/invite <slug>: an invite e-mail with a new link (the current one cannot be shown again:
+    only its hash is stored), after a Confirm button."""
     tenant = await tenant_from_args(update, context, "invite")
     if tenant is not None:
-        await reply(update, await invite_outcome(services(context), lang_of(update), tenant, explicit=True))
+        await _ask_invite(update, context, tenant)
+
+
+async def _ask_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: Tenant) -> None:
+    svc, lang = services(context), lang_of(update)
+    if not tenant.email:
+        await reply(update, t(lang, "invite_no_email", name=esc(tenant.name), slug=esc(tenant.slug)))
+    elif svc.mailer is None:
+        await reply(update, t(lang, "invite_no_smtp"))
+    else:
+        await reply(update, t(lang, "confirm_invite", name=f"<b>{esc(tenant.name)}</b>", email=esc(tenant.email)),
+                    confirm_keyboard(lang, cb.ROTATE_OK, tenant.slug))
 
 
 async def invite_outcome(svc: BotServices, lang: str, tenant: Tenant, *, explicit: bool) -> str:
-    """Send the invite if possible and say what happened (never raises for a mail failure)."""
+    """Send the invite with the link just issued (on `tenant`) if possible and say what
+    happened (never raises for a mail failure)."""
     if not tenant.email:
         return t(lang, "invite_no_email", name=esc(tenant.name), slug=esc(tenant.slug)) if explicit else ""
     if svc.mailer is None:
@@ -146,8 +159,8 @@ async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _ask_confirm(update, context, data.action, tenant)
     elif data.action in (cb.ENABLE, cb.DISABLE):
         await _set_enabled(update, context, tenant, data.action == cb.ENABLE)
-    elif data.action == cb.INVITE:
-        await reply(update, await invite_outcome(services(context), lang_of(update), tenant, explicit=True))
+    elif data.action == cb.INVITE:  # on cards sent before links were hashed
+        await _ask_invite(update, context, tenant)
     else:
         await _confirmed(update, context, data.action, tenant)
 
@@ -164,7 +177,9 @@ async def _confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE, action:
         await query.edit_message_text(t(lang, "logged_out", name=name))
     elif action == cb.ROTATE_OK:
         tenant = await svc.tenants.rotate_landing_token(tenant.slug, actor(update))
-        await query.edit_message_text(t(lang, "rotated", name=name, link=esc(svc.landing_link(tenant))))
+        lines = [t(lang, "rotated", name=name, link=esc(svc.landing_link(tenant)))]
+        invite = await invite_outcome(svc, lang, tenant, explicit=False)
+        await query.edit_message_text("\n\n".join(lines + ([invite] if invite else [])))
     elif action == cb.DELETE_OK:
         await svc.tenants.delete(tenant.slug, actor(update))
         await svc.qr.forget(tenant.slug)

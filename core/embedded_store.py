@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
+
+from core.data_dir import make_private_files, sqlite_files
 
 log = logging.getLogger("core.embedded_store")
 
@@ -63,6 +66,8 @@ def _reason(exc: BaseException) -> str:
 
 
 def main() -> None:
+    os.umask(0o077)  # the database and its journals: Puente's user's alone
+    make_private_files(*sqlite_files(Path(sys.argv[1])))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")

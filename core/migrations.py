@@ -6,6 +6,7 @@ are for changes to the data itself. A database written by newer code is refused.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -104,11 +105,25 @@ async def _v4_message_log_per_chat(db: AsyncDatabase) -> None:
     await db["outbox"].drop()
 
 
+async def _v5_landing_tokens_hashed(db: AsyncDatabase) -> None:
+    """Landing tokens were stored in clear; only their SHA-256 is kept now (the links already
+    sent keep working). The unique index on the clear field goes first: the field disappears
+    from every tenant, and a unique index would see them all as one missing value."""
+    tenants = db["tenants"]
+    if "landing_token_unique" in await tenants.index_information():
+        await tenants.drop_index("landing_token_unique")
+    async for doc in tenants.find({"landing_token": {"$exists": True}}, {"landing_token": 1}):
+        token_hash = hashlib.sha256(str(doc["landing_token"]).encode()).hexdigest()
+        await tenants.update_one({"_id": doc["_id"]}, {"$set": {"landing_token_hash": token_hash},
+                                                       "$unset": {"landing_token": ""}})
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _v1_initial),
     (2, "tenant defaults for suspended and attention", _v2_tenant_defaults),
     (3, "chats (tenant, chat) index no longer unique", _v3_chats_index_not_unique),
     (4, "message log: one document per chat instead of one per message", _v4_message_log_per_chat),
+    (5, "landing tokens stored as their SHA-256 only", _v5_landing_tokens_hashed),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from core.data_dir import make_private_dir, make_private_files, sqlite_files
+
 log = logging.getLogger("core.store")
 
 
@@ -64,9 +66,10 @@ class Store:
         await self.ping()
 
     async def _start_embedded(self) -> str:
-        self._data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self._data_dir)
         path = self._data_dir / "puente.sqlite3"
         uri = await (self._start_process(path) if self._own_process else self._start_in_process(path))
+        make_private_files(*sqlite_files(path))
         log.info("embedded store at %s (%s)", path, uri)
         return uri
 

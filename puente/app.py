@@ -13,6 +13,7 @@ from bot.admin_bot import AdminBot
 from bot.qr_watchers import QrWatchers
 from core.bus import EventBus
 from core.clock import Clock, SystemClock
+from core.data_dir import make_private_dir
 from core.metrics import Metrics
 from core.migrations import migrate
 from core.settings import Settings
@@ -73,6 +74,7 @@ class Puente:
             raise
 
     async def _start_store(self) -> None:
+        make_private_dir(self.settings.data_dir)
         await self.store.start()
         self._started.append(self.store)
         await migrate(self.store.db)

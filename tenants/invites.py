@@ -50,6 +50,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The secure connection to the mail server {server} failed: check SMTP_SECURITY and its certificate.",
         "Falló la conexión segura con el servidor de correo {server}: revisa SMTP_SECURITY y su certificado.",
     ),
+    "no_link": (
+        "The link is shown only when it is issued: re-issue it to send it.",
+        "El enlace solo se conoce al emitirlo: reemítelo para enviarlo.",
+    ),
     "recipient_refused": (
         "The mail server refused the recipient address {recipient}.",
         "El servidor de correo rechazó la dirección de destino {recipient}.",
@@ -80,7 +84,10 @@ class InviteError(Exception):
 
 
 def invite_link(settings: Settings, tenant: Tenant) -> str:
-    """The client's private landing page."""
+    """The client's private landing page, on the tenant returned when its link was issued
+    (created or re-issued): only the link's hash is stored, so it cannot be rebuilt later."""
+    if not tenant.landing_token:
+        raise InviteError("no_link")
     return f"{settings.public_url}/c/{tenant.landing_token}"
 
 
@@ -156,7 +163,8 @@ class InviteMailer:
         self._tls_context = tls_context
 
     async def send_invite(self, tenant: Tenant) -> None:
-        """E-mail the tenant their landing link; raise InviteError on any failure."""
+        """E-mail the tenant their landing link, on the tenant returned when it was issued;
+        raise InviteError on any failure."""
         if not self._settings.email_enabled:
             raise InviteError("not_configured")
         message = invite_message(self._settings, tenant)

@@ -52,7 +52,7 @@ class Tenant:
     openai_key_hint: str
     model: str
     instructions: str
-    landing_token: str
+    landing_token_hash: str
     created_at: datetime
     updated_at: datetime
     description: str = ""
@@ -63,6 +63,9 @@ class Tenant:
     bridge_token_hash: str | None = None
     settings: TenantSettings = field(default_factory=TenantSettings)
     whatsapp: WhatsAppState = field(default_factory=WhatsAppState)
+    # The landing link's token in clear: only on the tenant returned when the link was issued
+    # (created or re-issued). Only its hash is stored; a tenant read back has None here.
+    landing_token: str | None = field(default=None, compare=False, repr=False)
 
     def with_changes(self, **changes: Any) -> Tenant:
         return replace(self, **changes)
@@ -78,7 +81,7 @@ class Tenant:
             openai_key_hint=doc.get("openai_key_hint", ""),
             model=doc["model"],
             instructions=doc.get("instructions", ""),
-            landing_token=doc["landing_token"],
+            landing_token_hash=doc["landing_token_hash"],
             created_at=utc(doc["created_at"]),
             updated_at=utc(doc["updated_at"]),
             description=doc.get("description", ""),
@@ -106,7 +109,7 @@ class Tenant:
             "openai_key_hint": self.openai_key_hint,
             "model": self.model,
             "instructions": self.instructions,
-            "landing_token": self.landing_token,
+            "landing_token_hash": self.landing_token_hash,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "description": self.description,

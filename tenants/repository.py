@@ -17,7 +17,7 @@ class TenantRepository:
 
     COLLECTION = "tenants"
     INDEXES = [
-        IndexModel([("landing_token", ASCENDING)], unique=True, name="landing_token_unique"),
+        IndexModel([("landing_token_hash", ASCENDING)], unique=True, name="landing_token_hash_unique"),
         IndexModel([("enabled", ASCENDING)], name="enabled"),
     ]
 
@@ -37,8 +37,8 @@ class TenantRepository:
         doc = await self._col.find_one({"_id": slug})
         return Tenant.from_doc(doc) if doc else None
 
-    async def by_landing_token(self, token: str) -> Tenant | None:
-        doc = await self._col.find_one({"landing_token": token})
+    async def by_landing_token_hash(self, token_hash: str) -> Tenant | None:
+        doc = await self._col.find_one({"landing_token_hash": token_hash})
         return Tenant.from_doc(doc) if doc else None
 
     async def update(self, slug: str, changes: dict[str, Any]) -> Tenant | None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from core.data_dir import make_private_dir, make_private_files
+
 
 class SecretKeyError(Exception):
     """The secret key is malformed or cannot decrypt what is stored."""
@@ -43,8 +45,9 @@ def load_or_create_key(configured: str | None, data_dir: Path) -> str:
         return configured
     path = data_dir / "secret.key"
     if path.exists():
+        make_private_files(path)
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     key = Fernet.generate_key().decode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -65,7 +68,7 @@ def new_token() -> str:
 
 
 def hash_token(token: str) -> str:
-    """How bridge tokens are stored: only their SHA-256."""
+    """How bridge and landing tokens are stored: only their SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -77,7 +77,11 @@ class TenantService:
         return await self._repo.get(slug)
 
     async def by_landing_token(self, token: str) -> Tenant | None:
-        return await self._repo.by_landing_token(token)
+        """The tenant whose landing link carries `token` (looked up by its hash; constant-time compare)."""
+        tenant = await self._repo.by_landing_token_hash(hash_token(token))
+        if tenant is None or not token_matches(token, tenant.landing_token_hash):
+            return None
+        return tenant
 
     async def page(self, page: int, per_page: int = 10) -> tuple[list[Tenant], int]:
         """One page of tenants (0-based) and the total count."""
@@ -96,6 +100,7 @@ class TenantService:
         """Validate and store a new tenant (enabled); publish TenantCreated."""
         key = validation.openai_key(new.openai_key)
         now = self._clock.now()
+        landing_token = new_token()
         tenant = Tenant(
             slug=validation.slug(new.slug),
             name=validation.display_name(new.name),
@@ -104,9 +109,10 @@ class TenantService:
             openai_key_hint=mask_key(key),
             model=validation.model(new.model) if new.model else self._default_model,
             instructions=validation.instructions(new.instructions) if new.instructions else DEFAULT_INSTRUCTIONS,
-            landing_token=new_token(),
+            landing_token_hash=hash_token(landing_token),
             created_at=now,
             updated_at=now,
+            landing_token=landing_token,
         )
         await self._repo.insert(tenant)
         await self._audit.record(actor, "create", tenant.slug, name=tenant.name, model=tenant.model)
@@ -172,8 +178,11 @@ class TenantService:
         return await self._change(tenant.slug, actor, "settings", audit_detail=changes, settings=settings.to_doc())
 
     async def rotate_landing_token(self, slug: str, actor: str) -> Tenant:
-        """A new private link; the old one stops working at once."""
-        return await self._change(slug, actor, "rotate_landing_token", landing_token=new_token())
+        """A new private link; the old one stops working at once. The returned tenant carries
+        the new token in clear (`landing_token`): the only moment it is known."""
+        token = new_token()
+        tenant = await self._change(slug, actor, "rotate_landing_token", landing_token_hash=hash_token(token))
+        return tenant.with_changes(landing_token=token)
 
     async def issue_bridge_token(self, slug: str) -> str:
         """A fresh bridge token for the next bridge start; only its hash is kept."""

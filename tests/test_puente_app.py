@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -49,8 +50,9 @@ async def world(tmp_path):
 async def test_operator_to_customer_end_to_end(world):
     puente, telegram, openai = world
     telegram.push_message(ADMIN, f"/newtenant panaderia-sol dueno@sol.cl {KEY}")
-    await telegram.wait_for_message(ADMIN, lambda m: "panaderia-sol" in (m.body or ""), timeout=10)
+    created = await telegram.wait_for_message(ADMIN, lambda m: "panaderia-sol" in (m.body or ""), timeout=10)
     tenant = await puente.tenants.get("panaderia-sol")
+    link = re.search(r"https://puente\.example(/c/[\w-]+)", created.body).group(1)
     assert KEY not in str([m.body for m in telegram.messages_in(ADMIN)])
 
     # BRIDGE_COMMAND is empty here, so the test plays the bridge with the token it issues.
@@ -72,7 +74,7 @@ async def test_operator_to_customer_end_to_end(world):
     assert openai.response_requests[0].instructions == tenant.instructions
 
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{puente.http.port}/c/{tenant.landing_token}") as page:
+        async with http.get(f"http://127.0.0.1:{puente.http.port}{link}") as page:
             body = await page.text()
         async with http.get(f"http://127.0.0.1:{puente.http.port}/readyz") as ready:
             assert ready.status == 200

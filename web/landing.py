@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hmac
 import json
 import logging
 import re
@@ -30,7 +29,7 @@ from tenants import validation
 from tenants.errors import InvalidInput
 from tenants.model import Tenant
 from tenants.service import TenantService
-from web.events import LiveUpdates, PageStream
+from web.events import LiveUpdates, PageStream, SharedRenders
 from web.i18n import pick_language, steps, texts
 from web.security import FormTokens, RateLimiter, client_address, cross_site, install_security_headers
 from web.status_panel import PanelView, build_view, fingerprint, panel_kind
@@ -88,13 +87,17 @@ class LandingPages:
         pairings_per_window: int = 5,
         window_seconds: float = 600.0,
         form_key: bytes | None = None,
+        streams_per_link: int = 10,
+        streams_per_address: int = 20,
     ) -> None:
         self._settings = settings
         self._tenants = tenants
         self._states = states
         self._login = login
         self._stats = stats
-        self._live = LiveUpdates(bus)
+        self._live = LiveUpdates(bus, per_link=streams_per_link, per_address=streams_per_address,
+                                 total=settings.landing_streams_max)
+        self._renders = SharedRenders()
         self._misses = RateLimiter(misses_per_window, window_seconds, clock)
         self._pairings = RateLimiter(pairings_per_window, window_seconds, clock)
         self._qr_requests = RateLimiter(pairings_per_window, window_seconds, clock)
@@ -149,9 +152,7 @@ class LandingPages:
     async def _find(self, token: str) -> Tenant | None:
         well_formed = TOKEN_RE.fullmatch(token) is not None
         tenant = await self._tenants.by_landing_token(token if well_formed else self._decoy)
-        expected = tenant.landing_token if tenant is not None else self._decoy
-        matches = hmac.compare_digest(expected.encode(), token.encode("utf-8", "replace"))
-        return tenant if tenant is not None and well_formed and matches else None
+        return tenant if well_formed else None
 
     @web.middleware
     async def _error_pages(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -193,11 +194,12 @@ class LandingPages:
     ) -> web.Response:
         language = pick_language(request.headers.get("Accept-Language"))
         view = await self._view(tenant, state, language, **extra)
-        context = self._panel_context(tenant, view, language)
+        token = _token(request)
+        context = self._panel_context(token, view, language)
         context.update(
             tenant=tenant,
-            events_url=f"/c/{tenant.landing_token}/events?seen={seen or fingerprint(tenant, state)}",
-            page_url=f"/c/{tenant.landing_token}",
+            events_url=f"/c/{token}/events?seen={seen or fingerprint(tenant, state)}",
+            page_url=f"/c/{token}",
         )
         response = aiohttp_jinja2.render_template("page.html", request, context, app_key=TEMPLATES_KEY, status=status)
         response.headers["Content-Language"] = language
@@ -212,13 +214,13 @@ class LandingPages:
                 log.exception("stats for %s unavailable; page shown without them", tenant.slug)
         return build_view(tenant, state, language, **extra)
 
-    def _panel_context(self, tenant: Tenant, view: PanelView, language: str) -> dict[str, Any]:
+    def _panel_context(self, token: str, view: PanelView, language: str) -> dict[str, Any]:
         return {
             "lang": language,
             "t": texts(language),
             "view": view,
-            "token": tenant.landing_token,
-            "form_token": self._forms.issue(tenant.landing_token),
+            "token": token,
+            "form_token": self._forms.issue(token),
             "android_steps": steps(language, "android_steps"),
             "iphone_steps": steps(language, "iphone_steps"),
             "pairing_steps": steps(language, "pairing_steps"),
@@ -231,7 +233,7 @@ class LandingPages:
         form = await request.post()
         if cross_site(request, self._settings.public_url):
             return None
-        if not self._forms.valid(tenant.landing_token, str(form.get("form_token", ""))):
+        if not self._forms.valid(_token(request), str(form.get("form_token", ""))):
             return None
         return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 
@@ -243,7 +245,7 @@ class LandingPages:
         if form is None:
             return await self._render_page(request, tenant, state, status=403, error=t["form_expired"])
         if panel_kind(tenant, state) not in ("waiting_qr", "pairing"):
-            raise web.HTTPSeeOther(f"/c/{tenant.landing_token}")
+            raise web.HTTPSeeOther(f"/c/{_token(request)}")
         typed = form.get("phone", "")[:40]
         try:
             phone = validation.phone(typed)
@@ -272,7 +274,7 @@ class LandingPages:
         if await self._form(request, tenant) is None:
             return await self._render_page(request, tenant, state, status=403, error=t["form_expired"])
         if panel_kind(tenant, state) != "offline":
-            raise web.HTTPSeeOther(f"/c/{tenant.landing_token}")
+            raise web.HTTPSeeOther(f"/c/{_token(request)}")
         if not self._qr_requests.hit(tenant.slug):
             return await self._render_page(request, tenant, state, status=429, error=t["too_many_qr"])
         try:
@@ -280,20 +282,25 @@ class LandingPages:
         except Exception as exc:
             log.warning("new QR for %s failed: %s", tenant.slug, type(exc).__name__)
             return await self._render_page(request, tenant, state, status=503, error=t["qr_failed"])
-        raise web.HTTPSeeOther(f"/c/{tenant.landing_token}?starting=1")
+        raise web.HTTPSeeOther(f"/c/{_token(request)}?starting=1")
 
     # --- live updates -------------------------------------------------------------
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         tenant = await self._tenant_for(request)
+        address = client_address(request, self._settings.trusted_proxies)
+        refusal = self._live.refusal(tenant.slug, address)
+        if refusal is not None:
+            log.info("live updates of %s refused to %s: %s", tenant.slug, address, refusal)
+            raise _Refused(429)
         language = pick_language(request.headers.get("Accept-Language"))
         seen = request.headers.get("Last-Event-ID") or request.query.get("seen", "")
         response = EventSourceResponse(ping_interval=SSE_PING_SECONDS)
-        stream = self._live.open(tenant.slug)
+        stream = self._live.open(tenant.slug, address)
         try:
             await response.prepare(request)
             async with response:
-                await self._stream(response, stream, tenant, language, seen)
+                await self._stream(response, stream, tenant, _token(request), language, seen)
         except (ConnectionError, TimeoutError):
             log.debug("landing page stream of %s went away", tenant.slug)
         finally:
@@ -301,11 +308,11 @@ class LandingPages:
         return response
 
     async def _stream(
-        self, response: EventSourceResponse, stream: PageStream, tenant: Tenant, language: str, seen: str
+        self, response: EventSourceResponse, stream: PageStream, tenant: Tenant, token: str, language: str, seen: str
     ) -> None:
         shown = self._states.get(tenant.slug)
         if fingerprint(tenant, shown) != seen:
-            await self._send_panel(response, tenant, shown, language)
+            await self._send_panel(response, tenant, token, shown, language)
         gone = asyncio.ensure_future(response.wait())
         try:
             while await _woken(stream, gone):
@@ -316,22 +323,38 @@ class LandingPages:
                 if state is None or fingerprint(tenant, state) == fingerprint(tenant, shown):
                     continue
                 if _only_qr_changed(shown, state) and state.qr:
-                    svg = build_view(tenant, state, language).qr_svg
-                    await response.send(json.dumps({"svg": svg}), id=fingerprint(tenant, state), event="qr")
+                    data = await self._renders.get(("qr", token, fingerprint(tenant, state), language),
+                                                   lambda: self._qr_data(tenant, state, language))
+                    await response.send(data, id=fingerprint(tenant, state), event="qr")
                 else:
-                    await self._send_panel(response, tenant, state, language)
+                    await self._send_panel(response, tenant, token, state, language)
                 shown = state
         finally:
             gone.cancel()
 
     async def _send_panel(
-        self, response: EventSourceResponse, tenant: Tenant, state: WhatsAppState, language: str
+        self, response: EventSourceResponse, tenant: Tenant, token: str, state: WhatsAppState, language: str
     ) -> None:
+        # Every open page of the tenant shows the same panel: rendered once, sent to all.
+        data = await self._renders.get(("panel", token, fingerprint(tenant, state), language),
+                                       lambda: self._panel_data(tenant, token, state, language))
+        await response.send(data, id=fingerprint(tenant, state), event="panel")
+
+    async def _panel_data(self, tenant: Tenant, token: str, state: WhatsAppState, language: str) -> str:
         view = await self._view(tenant, state, language)
         assert self._env is not None, "install() first"
-        html = self._env.get_template("panel.html").render(self._panel_context(tenant, view, language))
-        data = json.dumps({"state": view.kind, "html": html})
-        await response.send(data, id=fingerprint(tenant, state), event="panel")
+        html = self._env.get_template("panel.html").render(self._panel_context(token, view, language))
+        return json.dumps({"state": view.kind, "html": html})
+
+    async def _qr_data(self, tenant: Tenant, state: WhatsAppState, language: str) -> str:
+        # Drawing a QR costs milliseconds of CPU: off the event loop, once per QR and language.
+        view = await asyncio.to_thread(build_view, tenant, state, language)
+        return json.dumps({"svg": view.qr_svg})
+
+
+def _token(request: web.Request) -> str:
+    """The landing token of a request whose tenant was found (the stored one is only a hash)."""
+    return request.match_info["token"]
 
 
 async def _woken(stream: PageStream, gone: asyncio.Future[None]) -> bool:

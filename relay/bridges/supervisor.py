@@ -19,6 +19,7 @@ from pathlib import Path
 
 from core.bus import EventBus
 from core.clock import Clock, SystemClock
+from core.data_dir import make_private_dir
 from core.events import Alert, AlertKind, TenantCreated, TenantDeleted, TenantDisabled, TenantEnabled, WhatsAppState
 from core.metrics import Metrics
 from core.settings import ConfigError, Settings
@@ -194,7 +195,7 @@ class BridgeSupervisor:
                 return None  # disabled or deleted meanwhile; _stays_stopped ends the loop
             token = await self._tenants.issue_bridge_token(slug)
             session_dir = self.session_dir(slug)
-            await asyncio.to_thread(session_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
+            await asyncio.to_thread(make_private_dir, session_dir)
             env = bridge_environment(
                 os.environ, relay_url=self._url(), slug=slug, token=token, session_dir=session_dir,
                 log_level=self._settings.log_level, allow=self._settings.bridge_env_allow,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.support.bot import ADMIN
+import re
+
+from tests.support.bot import ADMIN, BotRig
+from tests.support.web_mail import MailServer
 
 
 async def test_tenants_lists_ten_per_page_with_page_buttons(rig):
@@ -15,14 +18,15 @@ async def test_tenants_lists_ten_per_page_with_page_buttons(rig):
     assert second is page and "página 2/2" in page.body and "Cliente 11" in page.body
 
 
-async def test_tenant_card_shows_status_link_and_escaped_name(rig):
+async def test_tenant_card_shows_status_and_escaped_name_but_not_the_link(rig):
     tenant = await rig.add_tenant("tienda-sol", "<script>alert(1)</script> Sol", email="ana@sol.cl")
     card = await rig.say("/tenant tienda-sol")
     assert "&lt;script&gt;" in card.body and "<script>" not in card.body
-    assert f"https://puente.example/c/{tenant.landing_token}" in card.body
+    assert tenant.landing_token not in card.body and "/c/" not in card.body  # only its hash is stored
+    assert "Enlace: solo se muestra al crearlo o reemitirlo (🔄)" in card.body
     assert "ana@sol.cl" in card.body and "gpt-4.1-mini" in card.body and "sk-…kkkk" in card.body
     assert "Mensajes hoy: 0" in card.body
-    assert {"⏸ Desactivar", "📷 QR", "🔢 Código", "🔌 Desvincular", "✉️ Invitación", "🔄 Nuevo enlace",
+    assert {"⏸ Desactivar", "📷 QR", "🔢 Código", "🔌 Desvincular", "🔄 Reemitir enlace",
             "🗑 Eliminar"} == set(card.button_texts)
     assert all(len(b["callback_data"].encode()) <= 64 for row in card.buttons for b in row)
 
@@ -81,13 +85,14 @@ async def test_delete_needs_confirm_and_cancel_keeps_the_tenant(rig):
     assert "eliminado" in question.body and await rig.tenants.find("tienda-sol") is None
 
 
-async def test_rotate_link_from_the_card_after_confirm(rig):
+async def test_reissue_link_from_the_card_after_confirm(rig):
     old = await rig.add_tenant("tienda-sol")
     card = await rig.say("/tenant tienda-sol")
-    question = await rig.tap(card, "🔄 Nuevo enlace")
+    question = await rig.tap(card, "🔄 Reemitir enlace")
     await rig.tap(question, "✅ Confirmar")
-    new = await rig.tenants.get("tienda-sol")
-    assert new.landing_token != old.landing_token and new.landing_token in question.body
+    token = re.search(r"https://puente\.example/c/([\w-]+)", question.body).group(1)
+    assert token != old.landing_token and (await rig.tenants.by_landing_token(token)).slug == "tienda-sol"
+    assert await rig.tenants.by_landing_token(old.landing_token) is None
 
 
 async def test_invite_without_smtp_or_email_says_why(rig):
@@ -110,3 +115,22 @@ async def test_unknown_command_and_stray_text_point_to_help(rig):
     assert "/help" in (await rig.say("/foo")).body
     assert "/help" in (await rig.say("hola")).body
     assert len(rig.telegram.messages_in(ADMIN)) == 2
+
+
+async def test_invite_reissues_the_link_and_the_email_carries_the_new_one(store, tmp_path):
+    with MailServer(tmp_path) as server:
+        rig = BotRig(store, tmp_path / "data", smtp_port=server.port)
+        await rig.start()
+        try:
+            old = await rig.add_tenant("tienda-sol", email="ana@sol.cl")
+            question = await rig.say("/invite tienda-sol")
+            assert "¿Enviar a ana@sol.cl una invitación con un enlace nuevo?" in question.body
+            await rig.tap(question, "✅ Confirmar")
+            await rig.wait_for(lambda m: "Invitación enviada a ana@sol.cl" in (m.body or ""))
+        finally:
+            await rig.stop()
+    [message] = server.inbox.messages
+    token = re.search(r"https://puente\.example/c/([\w-]+)", message.get_body(("plain",)).get_content()).group(1)
+    assert token in question.body  # the operator sees the same new link once
+    assert (await rig.tenants.by_landing_token(token)).slug == "tienda-sol"
+    assert await rig.tenants.by_landing_token(old.landing_token) is None

@@ -63,5 +63,6 @@ async def test_a_bridges_session_files_are_its_owners_alone(bridge_record):
     session = side.settings.sessions_dir / "tienda"
 
     assert record["umask"] == 0o077
-    assert stat.S_IMODE(session.stat().st_mode) == 0o700
+    for directory in (side.settings.data_dir, side.settings.sessions_dir, session):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
     assert stat.S_IMODE((session / "creds.json").stat().st_mode) == 0o600

@@ -44,14 +44,16 @@ FORM_TOKEN_RE = re.compile(r'name="form_token" value="([0-9a-f]+)"')
 class LandingRig:
     """Everything the landing page needs, real, on 127.0.0.1 at a free port."""
 
-    def __init__(self, store: Store, clock: Clock, *, bot_polling: bool = True, pairing_timeout: float = 5.0) -> None:
+    def __init__(self, store: Store, clock: Clock, *, bot_polling: bool = True, pairing_timeout: float = 5.0,
+                 settings: dict[str, Any] | None = None, **pages: Any) -> None:
         self.store = store
         self.clock = clock
         self.bot_polling = bot_polling
         self.bus = EventBus()
         self.metrics = Metrics()
         self.http = HttpServer("127.0.0.1", 0)
-        self.settings = Settings(public_url="http://127.0.0.1:8080", bridge_command="", _env_file=None)
+        self.settings = Settings(**{"public_url": "http://127.0.0.1:8080", "bridge_command": "", "_env_file": None,
+                                    **(settings or {})})
         repo = TenantRepository(store.db)
         self._indexed = [repo, AuditLog(store.db, clock)]
         self.tenants = TenantService(repo, self._indexed[1], SecretBox(SECRET_KEY), clock, self.bus.publish, "gpt-4.1-mini")
@@ -65,7 +67,8 @@ class LandingRig:
             self.tenants, supervisor, self.bridges, self.states, pairing_timeout=pairing_timeout, connect_timeout=2.0
         )
         self.stats = Stats(store.db, clock)
-        self.pages = LandingPages(self.settings, self.tenants, self.states, self.login, self.stats, self.bus, clock)
+        self.pages = LandingPages(self.settings, self.tenants, self.states, self.login, self.stats, self.bus, clock,
+                                  **pages)
         self.ops = OpsEndpoints(store, self.metrics, lambda: self.bot_polling)
         self.pages.install(self.http.app)
         self.ops.install(self.http.app)
@@ -110,7 +113,8 @@ class LandingRig:
             NewTenant(slug=slug, name=name, openai_key=TENANT_KEY, email=fields.pop("email", None)), "test"
         )
         if "description" in fields:
-            tenant = await self.tenants.set_description(slug, fields.pop("description"), "test")
+            described = await self.tenants.set_description(slug, fields.pop("description"), "test")
+            tenant = described.with_changes(landing_token=tenant.landing_token)  # known only when issued
         return tenant
 
     async def bridge_for(self, tenant: Tenant, **kwargs: Any) -> FakeBridge:
