@@ -136,6 +136,7 @@ export class Bridge extends EventEmitter {
       me: this.session.account(),
       isSentByBridge: (/** @type {string} */ id) => this.sentMessages.has(id),
       phoneJidForLid: (/** @type {string} */ lid) => this.session.phoneJidForLid(lid),
+      chatForLid: (/** @type {string} */ lid) => this.chatBook.chatForLid(lid),
       openMediaStream: (/** @type {WAMessage} */ m) => this.session.openMediaStream(m),
       logger: this.logger,
       upsertType,
@@ -163,8 +164,10 @@ export class Bridge extends EventEmitter {
     if (message.key.fromMe && context.isSentByBridge(message.key.id)) return;
     const chat = await chatIdOf(message, context);
     if (!chat) return;
+    const address = jidNormalizedUser(remoteJid);
+    if (isLidUser(address) && chat !== address) this.chatBook.learnLid(address, chat);
     if (message.message && !message.message.protocolMessage && !message.message.reactionMessage) {
-      this.chatBook.seenAt(chat, jidNormalizedUser(remoteJid));
+      this.chatBook.seenAt(chat, address);
     }
     const expiration = chatExpiration(message);
     if (expiration !== undefined) this.chatBook.setExpiration(chat, expiration);
@@ -233,6 +236,8 @@ export class Bridge extends EventEmitter {
     if (!isLidUser(chat)) return chat;
     const own = this.session.account();
     if (own?.lid && own.jid && jidNormalizedUser(own.lid) === jidNormalizedUser(chat)) return jidNormalizedUser(own.jid);
+    const remembered = this.chatBook.chatForLid(jidNormalizedUser(chat));
+    if (remembered) return remembered;
     const phone = await this.session.phoneJidForLid(chat).catch(() => undefined);
     return phone && phone !== jidNormalizedUser(own?.jid ?? '') ? jidNormalizedUser(phone) : chat;
   }

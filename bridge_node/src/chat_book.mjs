@@ -3,7 +3,11 @@
  * What the bridge remembers of each chat, by its canonical id: the address the chat was
  * last seen under (a 1:1 chat shows on the owner's phone under the LID or the phone-number
  * form, and a reply must go to that form to land in the same thread), and the chat's
- * disappearing-messages timer.
+ * disappearing-messages timer. It also remembers which phone-number chat each LID chat
+ * turned out to be: Baileys' own LID store can be overwritten with a wrong pair (on the
+ * owner's messages remoteJidAlt is the owner's number, and Socket/messages-recv.js
+ * handleMessage stores it against the customer's LID), so a pair learned from the
+ * customer's own stanza is kept here too.
  */
 
 const KEEP_MS = 90 * 24 * 3600 * 1000;
@@ -23,8 +27,12 @@ export class ChatBook {
     this.upsertExpiration = db.prepare(
       'INSERT INTO chats (chat, expiration, updated_at) VALUES (?, ?, ?) ON CONFLICT (chat) DO UPDATE SET expiration = excluded.expiration, updated_at = excluded.updated_at',
     );
-    this.prune = db.prepare('DELETE FROM chats WHERE updated_at < ?');
-    this.prune.run(now() - KEEP_MS);
+    this.selectLid = db.prepare('SELECT chat FROM lid_chats WHERE lid = ?');
+    this.upsertLid = db.prepare(
+      'INSERT INTO lid_chats (lid, chat, updated_at) VALUES (?, ?, ?) ON CONFLICT (lid) DO UPDATE SET chat = excluded.chat, updated_at = excluded.updated_at',
+    );
+    db.prepare('DELETE FROM chats WHERE updated_at < ?').run(now() - KEEP_MS);
+    db.prepare('DELETE FROM lid_chats WHERE updated_at < ?').run(now() - KEEP_MS);
   }
 
   /**
@@ -33,6 +41,17 @@ export class ChatBook {
    */
   seenAt(chat, address) {
     this.upsertAddress.run(chat, address, this.now());
+  }
+
+  /** @param {string} lid a LID chat @param {string} chat the phone-number chat it is */
+  learnLid(lid, chat) {
+    this.upsertLid.run(lid, chat, this.now());
+  }
+
+  /** @param {string} lid @returns {string | undefined} the phone-number chat of a LID chat, if learned */
+  chatForLid(lid) {
+    const row = /** @type {{chat: string} | undefined} */ (this.selectLid.get(lid));
+    return row?.chat;
   }
 
   /** @param {string} chat @param {number} seconds 0 when disappearing messages are off */

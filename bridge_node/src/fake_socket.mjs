@@ -296,6 +296,12 @@ export class FakeSocket {
     }
     this.isOpen = true;
     this.emitUpdate({ connection: 'open' });
+    // CB:success stores the account's own LID <-> PN pair (Socket/socket.js).
+    const me = this.auth.creds.me;
+    if (me?.lid) {
+      const own = [{ lid: me.lid, pn: me.id }];
+      this.delivering = this.delivering.then(() => this.lidMapping.storeLIDPNMappings(own)).catch(() => {});
+    }
   }
 
   /**

@@ -79,6 +79,7 @@ const KINDS_WITH_MEDIA = new Set(['audio', 'image']);
  * @property {OwnAccount | undefined} me this account, from the saved creds
  * @property {(id: string) => boolean} isSentByBridge
  * @property {(lid: string) => Promise<string | undefined>} phoneJidForLid Baileys' LID -> PN mapping
+ * @property {(lid: string) => string | undefined} [chatForLid] the bridge's own memory of LID chats
  * @property {(message: WAMessage) => Promise<import('node:stream').Readable>} openMediaStream
  * @property {import('pino').Logger} logger
  * @property {string} [upsertType] Baileys' messages.upsert type (`notify` when absent)
@@ -189,7 +190,10 @@ export async function chatIdOf(message, context) {
   if (ownLid && ownPhone && chat === ownLid) return ownPhone;
   // On the owner's own messages remoteJidAlt is the owner's alternative, not the chat's.
   const alt = !key.fromMe && typeof key.remoteJidAlt === 'string' ? jidNormalizedUser(key.remoteJidAlt) : undefined;
-  const phoneJid = alt?.endsWith('@s.whatsapp.net') ? alt : await mappedPhone(chat, context);
+  if (alt?.endsWith('@s.whatsapp.net') && alt !== ownPhone) return alt;
+  const remembered = context.chatForLid?.(chat);
+  if (remembered) return remembered;
+  const phoneJid = await mappedPhone(chat, context);
   // A customer's LID never maps to the owner's number; such a mapping is wrong, not a merge.
   if (!phoneJid || phoneJid === ownPhone) return chat;
   return phoneJid;
@@ -242,7 +246,7 @@ async function senderPhone(message, frame, context, isGroup) {
     if (phone) return phone;
   }
   if (isLidUser(frame.sender) && !key.fromMe) {
-    const mapped = await mappedPhone(frame.sender, context);
+    const mapped = context.chatForLid?.(frame.sender) ?? await mappedPhone(frame.sender, context);
     if (mapped && mapped !== jidNormalizedUser(context.me?.jid ?? '')) return phoneDigits(mapped);
   }
   return undefined;

@@ -33,6 +33,7 @@ const MIGRATIONS = [
   CREATE TABLE chats (
     chat TEXT PRIMARY KEY, address TEXT, expiration INTEGER, updated_at INTEGER NOT NULL
   );
+  CREATE TABLE lid_chats (lid TEXT PRIMARY KEY, chat TEXT NOT NULL, updated_at INTEGER NOT NULL);
   CREATE TABLE bridge_settings (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);
   ALTER TABLE send_results ADD COLUMN chat TEXT;
   CREATE INDEX send_results_by_message ON send_results (message_id);

@@ -24,7 +24,8 @@ export class FakeRelay extends EventEmitter {
     this.connections = [];
     /** @type {Record<string, any>[]} every frame from every connection */
     this.frames = [];
-    this.server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    // The relay's frame limit (docs/PROTOCOL.md "Limits"): a bigger frame closes the link (1009).
+    this.server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 20 * 1024 * 1024 });
     this.server.on('connection', (ws, request) => this.onConnection(ws, request));
   }
 
