@@ -26,7 +26,7 @@ from relay.bridges.supervisor import BridgeSupervisor
 from relay.cleanup import Cleanup
 from relay.pipeline import Pipeline
 from relay.stats import Stats
-from tenants.audit import AuditLog
+from tenants.audit import open_audit_log
 from tenants.invites import InviteMailer
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox, load_or_create_key
@@ -83,7 +83,7 @@ class Puente:
         db, settings, clock, bus = self.store.db, self.settings, self.clock, self.bus
         self.metrics = Metrics()
         self.tenant_repo = TenantRepository(db)
-        self.audit = AuditLog(db, clock)
+        self.audit = open_audit_log(db, clock)
         secret_key = load_or_create_key(settings.secret_key, settings.data_dir)
         self.box = SecretBox(secret_key)
         self.tenants = TenantService(

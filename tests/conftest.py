@@ -9,7 +9,7 @@ import pytest
 
 from core.bus import EventBus
 from core.migrations import migrate
-from tenants.audit import AuditLog
+from tenants.audit import open_audit_log
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox
 from tenants.service import TenantService
@@ -43,7 +43,7 @@ def published() -> list:
 @pytest.fixture
 async def tenants(store, clock, published) -> TenantService:
     repo = TenantRepository(store.db)
-    audit = AuditLog(store.db, clock)
+    audit = open_audit_log(store.db, clock)
     await repo.ensure_indexes()
     await audit.ensure_indexes()
     return TenantService(repo, audit, SecretBox(TEST_SECRET_KEY), clock, published.append, "gpt-4.1-mini")

@@ -1,40 +1,25 @@
-"""The `audit` collection: who did what to which tenant, and when. Never a secret."""
+"""The audit log on MongoDB: the `audit` collection, one document per admin action."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from core.clock import Clock, utc
+from core.clock import Clock
+from tenants.audit.model import AuditEntry
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One admin action."""
-
-    actor: str
-    action: str
-    tenant: str
-    at: datetime
-    detail: dict[str, Any]
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> AuditEntry:
-        return cls(doc["actor"], doc["action"], doc["tenant"], utc(doc["at"]), doc.get("detail", {}))
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"actor": self.actor, "action": self.action, "tenant": self.tenant, "at": self.at, "detail": self.detail}
-
-
-class AuditLog:
-    """Appends and reads audit entries."""
+class MongoAuditLog:
+    """Appends and reads audit entries on MongoDB."""
 
     COLLECTION = "audit"
-    INDEXES = [IndexModel([("tenant", 1), ("at", DESCENDING)], name="tenant_at")]
+    INDEXES = [
+        IndexModel([("tenant", ASCENDING), ("at", DESCENDING)], name="tenant_at"),
+        IndexModel([("at", ASCENDING)], name="at"),  # the retention sweep
+    ]
 
     def __init__(self, db: AsyncDatabase, clock: Clock) -> None:
         self._col = db[self.COLLECTION]
@@ -50,3 +35,6 @@ class AuditLog:
     async def for_tenant(self, tenant: str, limit: int = 50) -> list[AuditEntry]:
         cursor = self._col.find({"tenant": tenant}).sort([("at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
         return [AuditEntry.from_doc(doc) async for doc in cursor]
+
+    async def forget_older_than(self, before: datetime) -> int:
+        return (await self._col.delete_many({"at": {"$lt": before}})).deleted_count

@@ -22,7 +22,7 @@ from relay.bridges.states import WhatsAppStates
 from relay.cleanup import Cleanup
 from relay.pipeline import Pipeline
 from relay.stats import Stats
-from tenants.audit import AuditLog
+from tenants.audit import open_audit_log
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox
 from tenants.service import NewTenant, TenantService
@@ -58,7 +58,7 @@ class PipelineRig:
         self.metrics = Metrics()
         self.settings = load_settings(require_telegram=False, data_dir=self.tmp_path / "data")
         repo = TenantRepository(db)
-        audit = AuditLog(db, self.clock)
+        audit = open_audit_log(db, self.clock)
         await repo.ensure_indexes()
         await audit.ensure_indexes()
         self.tenants = TenantService(repo, audit, SecretBox(SECRET_KEY), self.clock, self.bus.publish, "gpt-4.1-mini")

@@ -26,7 +26,7 @@ from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.bridges.supervisor import BridgeSupervisor
 from relay.stats import Stats
-from tenants.audit import AuditLog
+from tenants.audit import open_audit_log
 from tenants.model import Tenant
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox
@@ -55,7 +55,7 @@ class LandingRig:
         self.settings = Settings(**{"public_url": "http://127.0.0.1:8080", "bridge_command": "", "_env_file": None,
                                     **(settings or {})})
         repo = TenantRepository(store.db)
-        self._indexed = [repo, AuditLog(store.db, clock)]
+        self._indexed = [repo, open_audit_log(store.db, clock)]
         self.tenants = TenantService(repo, self._indexed[1], SecretBox(SECRET_KEY), clock, self.bus.publish, "gpt-4.1-mini")
         self.bridges = Bridges()
         self.states = WhatsAppStates(self.tenants, self.bus, clock, self.metrics)

@@ -1,0 +1,70 @@
+"""The audit log on the embedded SQLite store: a row per admin action, its detail as JSON."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from core.clock import Clock
+from core.sqlite import Database, moment, stamp
+from tenants.audit.model import AuditEntry
+
+# The rowid is the order of recording: newest first among entries of one moment, as
+# MongoDB's ObjectId orders them.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_tenant_at ON audit (tenant, at);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at)
+"""
+
+
+def _encode(value: Any) -> Any:
+    """A moment in the detail, stored as MongoDB would keep it (whole milliseconds)."""
+    if isinstance(value, datetime):
+        return {"$date": stamp(value)}
+    raise TypeError(f"an audit detail cannot hold {type(value).__name__}")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    return moment(obj["$date"]) if obj.keys() == {"$date"} else obj
+
+
+def _entry(row: tuple) -> AuditEntry:
+    actor, action, tenant, at, detail = row
+    return AuditEntry(actor, action, tenant, moment(at), json.loads(detail, object_hook=_decode))
+
+
+class SqliteAuditLog:
+    """Appends and reads audit entries on SQLite; each method is one transaction."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def ensure_indexes(self) -> None:
+        await self._db.script(SCHEMA)
+
+    async def record(self, actor: str, action: str, tenant: str, **detail: Any) -> None:
+        row = (tenant, actor, action, stamp(self._clock.now()), json.dumps(detail, default=_encode))
+        await self._db.write(lambda conn: conn.execute(
+            "INSERT INTO audit (tenant, actor, action, at, detail) VALUES (?, ?, ?, ?, ?)", row))
+
+    async def for_tenant(self, tenant: str, limit: int = 50) -> list[AuditEntry]:
+        def read(conn: sqlite3.Connection) -> list[AuditEntry]:
+            return [_entry(row) for row in conn.execute(
+                "SELECT actor, action, tenant, at, detail FROM audit WHERE tenant = ? "
+                "ORDER BY at DESC, id DESC LIMIT ?", (tenant, limit))]
+        return await self._db.read(read)
+
+    async def forget_older_than(self, before: datetime) -> int:
+        return await self._db.write(lambda conn: conn.execute(
+            "DELETE FROM audit WHERE at < ?", (stamp(before),)).rowcount)
