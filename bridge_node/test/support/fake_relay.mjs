@@ -16,10 +16,12 @@ import { WebSocketServer } from 'ws';
 
 /** The relay's bridge endpoint, for tests. */
 export class FakeRelay extends EventEmitter {
-  /** @param {{autoWelcome?: boolean}} [options] */
+  /** @param {{autoWelcome?: boolean, welcomeConfig?: Record<string, any>}} [options] */
   constructor(options = {}) {
     super();
     this.autoWelcome = options.autoWelcome ?? true;
+    /** @type {Record<string, any> | undefined} the tenant settings sent in `welcome` */
+    this.welcomeConfig = options.welcomeConfig;
     /** @type {RelayConnection[]} */
     this.connections = [];
     /** @type {Record<string, any>[]} every frame from every connection */
@@ -48,7 +50,9 @@ export class FakeRelay extends EventEmitter {
       const frame = JSON.parse(data.toString());
       connection.frames.push(frame);
       this.frames.push(frame);
-      if (frame.type === 'hello' && this.autoWelcome) ws.send(JSON.stringify({ type: 'welcome', protocol: 1 }));
+      if (frame.type === 'hello' && this.autoWelcome) {
+        ws.send(JSON.stringify({ type: 'welcome', protocol: 1, ...(this.welcomeConfig ? { config: this.welcomeConfig } : {}) }));
+      }
       this.emit('frame', frame, connection);
     });
     ws.on('close', (code) => {
