@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from core.clock import Clock
 from relay.chats import open_chats
 from relay.message_log import MessageLog, day_of
+from relay.openai_errors.mongo import OpenAIErrorLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,37 +37,6 @@ class Totals:
 
 def _last_days(now: datetime, days: int) -> list[str]:
     return [day_of(now - timedelta(days=n)) for n in range(days)]
-
-
-class OpenAIErrorLog:
-    """The `openai_errors` collection: one counter per tenant and day."""
-
-    COLLECTION = "openai_errors"
-    INDEXES = [IndexModel([("day", ASCENDING)], name="day")]
-
-    def __init__(self, db: AsyncDatabase) -> None:
-        self._col = db[self.COLLECTION]
-
-    async def ensure_indexes(self) -> None:
-        await self._col.create_indexes(self.INDEXES)
-
-    async def record(self, tenant: str, kind: str, now: datetime) -> None:
-        day = day_of(now)
-        await self._col.update_one(
-            {"_id": f"{tenant}|{day}"},
-            {"$inc": {"count": 1, f"kinds.{kind}": 1}, "$setOnInsert": {"tenant": tenant, "day": day}},
-            upsert=True,
-        )
-
-    async def count(self, days: list[str]) -> int:
-        total = 0
-        async for doc in self._col.find({"day": {"$in": days}}):
-            total += int(doc.get("count", 0))
-        return total
-
-    async def forget_old(self, now: datetime, days: int = 30) -> int:
-        result = await self._col.delete_many({"day": {"$lt": day_of(now - timedelta(days=days))}})
-        return result.deleted_count
 
 
 class Stats:

@@ -1,0 +1,41 @@
+"""The `openai_errors` collection (moved out of relay/stats.py; its package and SQLite side follow)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from relay.message_log import day_of
+
+
+class OpenAIErrorLog:
+    """The `openai_errors` collection: one counter per tenant and day."""
+
+    COLLECTION = "openai_errors"
+    INDEXES = [IndexModel([("day", ASCENDING)], name="day")]
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._col = db[self.COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        await self._col.create_indexes(self.INDEXES)
+
+    async def record(self, tenant: str, kind: str, now: datetime) -> None:
+        day = day_of(now)
+        await self._col.update_one(
+            {"_id": f"{tenant}|{day}"},
+            {"$inc": {"count": 1, f"kinds.{kind}": 1}, "$setOnInsert": {"tenant": tenant, "day": day}},
+            upsert=True,
+        )
+
+    async def count(self, days: list[str]) -> int:
+        total = 0
+        async for doc in self._col.find({"day": {"$in": days}}):
+            total += int(doc.get("count", 0))
+        return total
+
+    async def forget_old(self, now: datetime, days: int = 30) -> int:
+        result = await self._col.delete_many({"day": {"$lt": day_of(now - timedelta(days=days))}})
+        return result.deleted_count
