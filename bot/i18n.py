@@ -146,6 +146,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                              "llegado a un cliente (no se reenvía, para no duplicarla).",
                              "⚠️ {name}'s bridge restarted mid-send: a reply may not have reached a customer "
                              "(not resent, so it is never doubled)."),
+    "alert.store_trouble": ("💾 Puente no puede guardar mensajes (¿disco lleno o carpeta de datos de solo lectura?). "
+                            "Los mensajes de {name} esperan en su teléfono y llegarán cuando se libere espacio.",
+                            "💾 Puente cannot store messages (disk full or data folder read-only?). {name}'s "
+                            "messages wait on the phone and arrive once there is room again."),
     # --- flows ---------------------------------------------------------------------
     "nt.ask_name": ("Nuevo cliente. ¿Cómo se llama el negocio? (/cancel para salir)",
                     "New tenant. What is the business called? (/cancel to leave)"),

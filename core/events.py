@@ -105,6 +105,7 @@ class AlertKind(enum.StrEnum):
     OPENAI_RECOVERED = "openai_recovered"
     SEND_FAILED = "send_failed"  # WhatsApp refused a reply for good
     SEND_UNCERTAIN = "send_uncertain"  # the bridge restarted mid-send: a reply may not have arrived
+    STORE_TROUBLE = "store_trouble"  # the store refuses writes (disk full, read-only): messages wait
 
 
 @dataclass(frozen=True, slots=True)
