@@ -22,7 +22,7 @@ from core.tasks import spawn
 from relay.assistant import OpenAIClients
 from relay.chats import open_chats
 from relay.message_log import MessageLog
-from relay.stats import OpenAIErrorLog
+from relay.openai_errors import open_openai_errors
 from tenants.model import Tenant
 from tenants.service import TenantService
 
@@ -51,7 +51,7 @@ class Cleanup:
     ) -> None:
         self._chats = open_chats(db)
         self._messages = MessageLog(db)
-        self._errors = OpenAIErrorLog(db)
+        self._errors = open_openai_errors(db)
         self._tenants = tenants
         self._clients = clients
         self._clock = clock

@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from core.clock import Clock
 from relay.chats import open_chats
 from relay.message_log import MessageLog, day_of
-from relay.openai_errors.mongo import OpenAIErrorLog
+from relay.openai_errors import open_openai_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class Stats:
     def __init__(self, db: AsyncDatabase, clock: Clock) -> None:
         self._chats = open_chats(db)
         self._messages = MessageLog(db)
-        self._errors = OpenAIErrorLog(db)
+        self._errors = open_openai_errors(db)
         self._clock = clock
 
     async def tenant_summary(self, slug: str) -> TenantSummary:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from relay.message_log import day_of
+from relay.openai_errors import open_openai_errors
 from tenants.audit import AuditEntry, open_audit_log
 from tests.support.clock import FakeClock
 
@@ -65,3 +67,43 @@ async def test_audit_retention_forgets_only_entries_older_than_the_cut_of_every_
     assert [e.action for e in await audit.for_tenant("sol")] == ["email", "model"]
     assert await audit.for_tenant("luna") == []
     assert await audit.forget_older_than(cut) == 0
+
+
+# --- OpenAI error counts -------------------------------------------------------------
+
+
+@pytest.fixture
+async def errors(store):
+    log = open_openai_errors(store.db)
+    await log.ensure_indexes()
+    return log
+
+
+async def test_openai_errors_are_counted_per_utc_day_over_every_tenant(errors):
+    midnight = datetime(2026, 11, 27, tzinfo=UTC)
+    await errors.record("sol", "auth", midnight - timedelta(seconds=1))
+    await errors.record("sol", "rate_limit", midnight - timedelta(hours=3))
+    await errors.record("luna", "auth", midnight - timedelta(hours=1))
+    await errors.record("sol", "auth", midnight)  # the next UTC day
+    assert await errors.count(["2026-11-26"]) == 3
+    assert await errors.count(["2026-11-27"]) == 1
+    assert await errors.count(["2026-11-26", "2026-11-27", "2026-11-28"]) == 4
+    assert await errors.count(["2026-11-25"]) == 0
+    assert await errors.count([]) == 0
+
+
+async def test_openai_error_retention_forgets_tenant_days_before_the_window_only(errors):
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    old, edge = now - timedelta(days=31), now - timedelta(days=30)
+    await errors.record("sol", "auth", old)
+    await errors.record("sol", "quota", old)  # two kinds, one tenant-day
+    await errors.record("luna", "auth", old)
+    await errors.record("sol", "auth", edge)  # the window's first day: kept
+    await errors.record("sol", "auth", now)
+    assert await errors.forget_old(now, days=30) == 2
+    assert await errors.count([day_of(old)]) == 0
+    assert await errors.count([day_of(edge), day_of(now)]) == 2
+    await errors.record("sol", "auth", old)  # a forgotten day counts afresh
+    assert await errors.count([day_of(old)]) == 1
+    assert await errors.forget_old(now) == 1  # 30 days by default
+

@@ -1,4 +1,5 @@
-"""The `openai_errors` collection (moved out of relay/stats.py; its package and SQLite side follow)."""
+"""The OpenAI error counts on MongoDB: the `openai_errors` collection, one document per
+tenant and day."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from relay.message_log import day_of
+from relay.openai_errors.model import KEEP_DAYS
 
 
-class OpenAIErrorLog:
-    """The `openai_errors` collection: one counter per tenant and day."""
+class MongoOpenAIErrors:
+    """One counter per tenant and day, with its kinds: `{count, kinds: {kind: n}}`."""
 
     COLLECTION = "openai_errors"
     INDEXES = [IndexModel([("day", ASCENDING)], name="day")]
@@ -31,11 +33,13 @@ class OpenAIErrorLog:
         )
 
     async def count(self, days: list[str]) -> int:
+        if not days:  # mongoeco fails on an empty `$in`
+            return 0
         total = 0
         async for doc in self._col.find({"day": {"$in": days}}):
             total += int(doc.get("count", 0))
         return total
 
-    async def forget_old(self, now: datetime, days: int = 30) -> int:
+    async def forget_old(self, now: datetime, days: int = KEEP_DAYS) -> int:
         result = await self._col.delete_many({"day": {"$lt": day_of(now - timedelta(days=days))}})
         return result.deleted_count

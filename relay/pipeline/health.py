@@ -10,7 +10,7 @@ from core.clock import Clock
 from core.events import Alert, AlertKind
 from core.metrics import Metrics
 from relay.assistant.errors import AssistantError, KeyInvalid, QuotaExhausted
-from relay.stats import OpenAIErrorLog
+from relay.openai_errors import OpenAIErrorLog
 from tenants.model import Tenant
 from tenants.service import TenantService
 

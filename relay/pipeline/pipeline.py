@@ -37,6 +37,7 @@ from relay.bridges.errors import BridgeError
 from relay.bridges.events import MessageReceived
 from relay.chats import open_chats
 from relay.message_log import MessageLog, MessageStatus, PendingMessage
+from relay.openai_errors import open_openai_errors
 from relay.outbox import Outbox
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.health import KeyHealth
@@ -47,7 +48,6 @@ from relay.pipeline.replies import ReplySender
 from relay.pipeline.tenant_cache import TenantCache
 from relay.pipeline.turns import TurnRunner
 from relay.protocol import Message
-from relay.stats import OpenAIErrorLog
 from tenants.model import Tenant
 from tenants.service import TenantService
 
@@ -98,7 +98,7 @@ class Pipeline:
         self.chats = open_chats(db)
         self.messages = MessageLog(db)
         self.outbox = Outbox(db)
-        self.openai_errors = OpenAIErrorLog(db)
+        self.openai_errors = open_openai_errors(db)
         self.clients = clients or OpenAIClients(settings.openai_base_url)
         self.cache = TenantCache(tenants)
         self.health = KeyHealth(tenants, bus.publish, self.openai_errors, clock, metrics)
