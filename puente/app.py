@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.admin_bot import AdminBot
-from bot.qr_watchers import QrWatchers
+from bot.qr_watchers import open_qr_watchers
 from core.bus import EventBus
 from core.clock import Clock, SystemClock
 from core.data_dir import make_private_dir
@@ -84,6 +84,7 @@ class Puente:
         self.metrics = Metrics()
         self.tenant_repo = TenantRepository(db)
         self.audit = open_audit_log(db, clock)
+        self.qr_watchers = open_qr_watchers(db)
         secret_key = load_or_create_key(settings.secret_key, settings.data_dir)
         self.box = SecretBox(secret_key)
         self.tenants = TenantService(
@@ -104,7 +105,7 @@ class Puente:
         self.mailer = InviteMailer(settings) if settings.email_enabled else None
         self.admin_bot = (
             AdminBot(settings, self.tenants, bus, self.login, self.states, self.stats, self.mailer, clock,
-                     qr_watchers=QrWatchers(db))
+                     qr_watchers=self.qr_watchers)
             if self.with_admin_bot else None
         )
         self.pages = LandingPages(
@@ -113,7 +114,7 @@ class Puente:
         )
         self.pages.install(self.http.app)
         OpsEndpoints(self.store, self.metrics, self._bot_polling).install(self.http.app)
-        self._repositories = [self.tenant_repo, self.audit, *self.pipeline.repositories]
+        self._repositories = [self.tenant_repo, self.audit, self.qr_watchers, *self.pipeline.repositories]
 
     def _components(self) -> list[Component]:
         """In start order; they stop in reverse (the admin bot first, the store last)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.qr_watchers import QrWatchers
+from bot.qr_watchers import open_qr_watchers
 from core.settings import Settings
 from puente.app import Puente
 from tenants.service import NewTenant
@@ -189,7 +189,7 @@ async def test_the_qr_photo_is_still_edited_after_a_restart(world):
         await bridge.send_status("connected", phone="56911112222", name="Sol")
         await telegram.wait_for_message(
             ADMIN, lambda m: m is photo and "+56911112222" in (m.caption or ""), timeout=10)
-        assert await QrWatchers(again.store.db).all() == {}  # linked: nobody watches any more
+        assert await open_qr_watchers(again.store.db).all() == {}  # linked: nobody watches any more
     finally:
         await bridge.stop()
         await again.stop()

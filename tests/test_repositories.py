@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.qr_watchers import Watcher, open_qr_watchers
 from relay.message_log import day_of
 from relay.openai_errors import open_openai_errors
 from tenants.audit import AuditEntry, open_audit_log
@@ -107,3 +108,36 @@ async def test_openai_error_retention_forgets_tenant_days_before_the_window_only
     assert await errors.count([day_of(old)]) == 1
     assert await errors.forget_old(now) == 1  # 30 days by default
 
+
+# --- QR watchers ---------------------------------------------------------------------
+
+
+@pytest.fixture
+async def watchers(store):
+    saved = open_qr_watchers(store.db)
+    await saved.ensure_indexes()
+    return saved
+
+
+async def test_qr_watchers_come_back_as_saved_and_a_save_replaces_the_chats_watcher(watchers):
+    assert await watchers.all() == {}
+    await watchers.save("sol", Watcher(111, "es"))
+    await watchers.save("sol", Watcher(222, "en", 5001))
+    await watchers.save("luna", Watcher(111, "es", 7001))
+    await watchers.save("sol", Watcher(111, "en", 5002))  # the photo was sent: same chat, now with its message
+    assert await watchers.all() == {
+        "sol": {111: Watcher(111, "en", 5002), 222: Watcher(222, "en", 5001)},
+        "luna": {111: Watcher(111, "es", 7001)},
+    }
+    await watchers.save("sol", Watcher(111, "es", None))  # back to no photo
+    assert (await watchers.all())["sol"][111] == Watcher(111, "es", None)
+
+
+async def test_dropping_qr_watchers_forgets_one_chat_or_the_whole_tenant_and_nothing_else(watchers):
+    for tenant, chat in (("sol", 111), ("sol", 222), ("luna", 111)):
+        await watchers.save(tenant, Watcher(chat, "es", chat * 10))
+    await watchers.drop("sol", 222)
+    await watchers.drop("sol", 999)  # not watching: nothing happens
+    assert await watchers.all() == {"sol": {111: Watcher(111, "es", 1110)}, "luna": {111: Watcher(111, "es", 1110)}}
+    await watchers.drop("sol")
+    assert await watchers.all() == {"luna": {111: Watcher(111, "es", 1110)}}

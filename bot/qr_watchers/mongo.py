@@ -1,29 +1,23 @@
-"""Which admin chats watch which tenant's QR, and the photo message to edit: kept in the
-store, so that after a restart the next QR still replaces the same photo."""
+"""The QR watchers on MongoDB: the `qr_watchers` collection, one document per (tenant,
+admin chat)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pymongo.asynchronous.database import AsyncDatabase
 
-
-@dataclass
-class Watcher:
-    """One admin chat waiting for a tenant's QR; `message_id` once the photo was sent."""
-
-    chat_id: int
-    lang: str
-    message_id: int | None = None
+from bot.qr_watchers.model import Watcher
 
 
-class QrWatchers:
-    """The `qr_watchers` collection: one document per (tenant, admin chat)."""
+class MongoQrWatchers:
+    """QR watchers on MongoDB."""
 
     COLLECTION = "qr_watchers"
 
     def __init__(self, db: AsyncDatabase) -> None:
         self._col = db[self.COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        """Nothing to create: the `_id` (tenant|chat) is the only key used."""
 
     async def all(self) -> dict[str, dict[int, Watcher]]:
         watchers: dict[str, dict[int, Watcher]] = {}

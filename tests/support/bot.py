@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.admin_bot import AdminBot
-from bot.qr_watchers import QrWatchers
+from bot.qr_watchers import open_qr_watchers
 from core.clock import Clock, SystemClock
 from core.events import WhatsAppStateChanged
 from core.settings import Settings
@@ -55,9 +55,11 @@ class BotRig:
             openai_base_url=f"{self.openai.url}/v1", data_dir=self.data_dir, bridge_command="", **smtp,
         )
         mailer = InviteMailer(self.settings) if self.smtp_port else None
+        qr_watchers = open_qr_watchers(self.store.db)
+        await qr_watchers.ensure_indexes()
         self.bot = AdminBot(self.settings, self.relay.tenants, self.relay.bus, self.relay.login, self.relay.states,
                             Stats(self.store.db, self.clock), mailer, self.clock,
-                            qr_watchers=QrWatchers(self.store.db), poll_timeout=1)
+                            qr_watchers=qr_watchers, poll_timeout=1)
         await self.bot.start()
         return self
 
