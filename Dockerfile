@@ -25,9 +25,18 @@ RUN pip install --no-cache-dir .
 
 COPY bridge_node/src bridge_node/src
 
+# Puente and every bridge it starts run as this user, never as root. DATA_DIR (/data) is
+# its own and private (0700); a named volume mounted there starts with this owner and mode.
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/puente --shell /usr/sbin/nologin puente \
+    && mkdir -p /data && chown puente:puente /data && chmod 0700 /data
+USER puente
+ENV HOME=/home/puente
+
 VOLUME /data
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+# The operations listener (/healthz, /readyz, /metrics) stays on the container's loopback
+# (OPS_HOST); the health check runs inside the container, so it reaches it there.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD curl -fsS http://127.0.0.1:${OPS_PORT:-9464}/healthz || exit 1
 
 CMD ["puente", "run"]

@@ -17,8 +17,13 @@ from core.events import Alert, AlertKind
 log = logging.getLogger("bot.alerts")
 
 
+PENDING_LIMIT = 200  # alerts kept while Telegram is out of reach; the oldest go first
+
+
 class AlertSender:
-    """Bus handler for core.events.Alert: one message per admin, retried until it arrives."""
+    """Bus handler for core.events.Alert: one message per admin, retried until it arrives.
+
+    Alerts raised before the bot reached Telegram wait, and are sent when it does."""
 
     def __init__(self, admin_ids: tuple[int, ...], tenants, qr: QrDelivery, languages: dict[int, str]) -> None:
         self._admins = admin_ids
@@ -26,15 +31,22 @@ class AlertSender:
         self._qr = qr
         self._languages = languages
         self._bot: Bot | None = None
+        self._pending: list[Alert] = []
 
-    def bind(self, bot: Bot) -> None:
-        """The Telegram bot to send with."""
+    async def bind(self, bot: Bot) -> None:
+        """The Telegram bot to send with; the alerts that waited for it are sent now, in order."""
         self._bot = bot
+        pending, self._pending = self._pending, []
+        if pending:
+            log.info("sending %d alert(s) raised while Telegram was out of reach", len(pending))
+        for alert in pending:
+            await self.on_alert(alert)
 
     async def on_alert(self, alert: Alert) -> None:
         """Send `alert` to every admin (in parallel, each with its own retries)."""
         if self._bot is None:
-            log.error("alert %s for %s before the bot started; dropped", alert.kind, alert.tenant)
+            log.info("alert %s for %s waits until Telegram is reached", alert.kind, alert.tenant)
+            self._pending = [*self._pending, alert][-PENDING_LIMIT:]
             return
         tenant = await self._tenants.find(alert.tenant)
         name = tenant.name if tenant else alert.tenant

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8080"
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    ops_host: str = "127.0.0.1"
+    ops_port: int = Field(default=9464, ge=0, le=65535)
     landing_streams_max: int = Field(default=1000, ge=1)
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
     smtp_host: str | None = None

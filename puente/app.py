@@ -59,6 +59,7 @@ class Puente:
         self.store = Store(self.settings.mongodb_uri, self.settings.mongodb_db, self.settings.data_dir)
         self.bus = EventBus()
         self.http = HttpServer(self.settings.http_host, self.settings.http_port)
+        self.ops_http = HttpServer(self.settings.ops_host, self.settings.ops_port)
         self._started: list[Component] = []
 
     async def start(self) -> None:
@@ -113,14 +114,17 @@ class Puente:
             form_key=hashlib.sha256(b"puente landing forms\0" + secret_key.encode()).digest(),
         )
         self.pages.install(self.http.app)
-        OpsEndpoints(self.store, self.metrics, self._bot_polling).install(self.http.app)
+        ops = OpsEndpoints(self.store, self.metrics, self._bot_polling,
+                           lambda: self.admin_bot is not None and self.admin_bot.reconnecting)
+        ops.install(self.ops_http.app)
+        ops.install_public(self.http.app)
         self._repositories = [self.tenant_repo, self.audit, self.qr_watchers, *self.pipeline.repositories]
 
     def _components(self) -> list[Component]:
         """In start order; they stop in reverse (the admin bot first, the store last)."""
         components: list[Component] = [
             _Indexes(self._repositories), self.states, self.endpoint, self.pipeline, self.pages,
-            self.bus, self.http, self.supervisor, self.cleanup,
+            self.bus, self.http, self.ops_http, self.supervisor, self.cleanup,
         ]
         if self.admin_bot is not None:
             components.append(self.admin_bot)
@@ -170,13 +174,16 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     await puente.start()
-    log.info("Puente is running on port %s", puente.http.port)
+    log.info("Puente is running on port %s (operations on %s)", puente.http.port, puente.ops_http.port)
     signalled = asyncio.ensure_future(stopping.wait())
     store_lost = asyncio.ensure_future(puente.store.lost())
-    await asyncio.wait({signalled, store_lost}, return_when=asyncio.FIRST_COMPLETED)
+    token_refused = asyncio.ensure_future(puente.admin_bot.fatal() if puente.admin_bot else asyncio.Event().wait())
+    await asyncio.wait({signalled, store_lost, token_refused}, return_when=asyncio.FIRST_COMPLETED)
     signalled.cancel()
     lost = store_lost.result() if store_lost.done() else None
+    lost = token_refused.result() if lost is None and token_refused.done() else lost
     store_lost.cancel()
+    token_refused.cancel()
     if lost is not None:
         log.error("%s", lost)
     log.info("stopping")

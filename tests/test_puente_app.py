@@ -21,7 +21,7 @@ from core.settings import Settings
 from puente.app import Puente
 from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
-from tests.support.faults import wait_until
+from tests.support.faults import free_port, wait_until
 from tests.support.processes import children, wait_ended
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ async def world(tmp_path):
     settings = Settings(
         telegram_bot_token=telegram.token, telegram_admin_ids=(ADMIN,), telegram_api_url=telegram.url,
         openai_base_url=f"{openai.url}/v1", data_dir=tmp_path / "data", http_host="127.0.0.1", http_port=0,
-        public_url="https://puente.example", bridge_command="",
+        public_url="https://puente.example", bridge_command="", ops_port=0,
     )
     puente = Puente(settings)
     await puente.start()
@@ -84,10 +84,11 @@ async def test_operator_to_customer_end_to_end(world):
 
 
 def _env(tmp_path: Path, telegram: FakeTelegram, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONGODB_", "HTTP_", "SMTP_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONGODB_", "HTTP_", "SMTP_", "OPS_"))}
     env.update(
         TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_ADMIN_IDS=str(ADMIN), TELEGRAM_API_URL=telegram.url,
         DATA_DIR=str(tmp_path / "data"), HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), BRIDGE_COMMAND="",
+        OPS_PORT=str(free_port()),
         PYTHONPATH=str(ROOT),
     )
     return env

@@ -66,12 +66,12 @@ class LoopbackServer:
             raise RuntimeError(f"{type(self).__name__} is not started")
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> None:
-        """Bind a free loopback port and serve."""
+    async def start(self, port: int = 0) -> None:
+        """Bind a loopback port (a free one unless `port` is given) and serve."""
         self._closing.clear()
         self._runner = web.AppRunner(self.app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, reuse_address=True)
         await site.start()
         self.port = self._runner.addresses[0][1]
 

@@ -29,7 +29,7 @@ async def test_data_dir_and_its_files_are_private_even_under_umask_022(tmp_path)
     old = os.umask(0o022)
     openai = FakeOpenAI()
     await openai.start()
-    puente = Puente(Settings(_env_file=None, data_dir=data, http_host="127.0.0.1", http_port=0, bridge_command="",
+    puente = Puente(Settings(_env_file=None, data_dir=data, http_host="127.0.0.1", http_port=0, bridge_command="", ops_port=0,
                              openai_base_url=f"{openai.url}/v1"), with_admin_bot=False)
     try:
         await puente.start()
@@ -61,7 +61,7 @@ async def test_links_sent_before_the_upgrade_keep_working_and_are_hashed_in_plac
     data = tmp_path / "data"
     openai = FakeOpenAI()
     await openai.start()
-    settings = Settings(_env_file=None, data_dir=data, http_host="127.0.0.1", http_port=0, bridge_command="",
+    settings = Settings(_env_file=None, data_dir=data, http_host="127.0.0.1", http_port=0, bridge_command="", ops_port=0,
                         openai_base_url=f"{openai.url}/v1")
     puente = Puente(settings, with_admin_bot=False)
     try:

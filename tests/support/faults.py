@@ -149,7 +149,7 @@ def fault_settings(data_dir: Path, *, telegram: FakeTelegram | None, openai: Fak
                    bridge_command: str = "", **overrides: Any) -> Settings:
     """Settings for a Puente on loopback against the fakes."""
     values: dict[str, Any] = dict(
-        openai_base_url=f"{openai.url}/v1", data_dir=data_dir, http_host="127.0.0.1", http_port=port,
+        openai_base_url=f"{openai.url}/v1", data_dir=data_dir, http_host="127.0.0.1", http_port=port, ops_port=0,
         public_url="https://puente.example", bridge_command=bridge_command, secret_key=SECRET_KEY,
         log_level="debug",
     )
@@ -240,8 +240,9 @@ async def failed_ids(db, tenant: str) -> set[str]:
 def subprocess_env(extra: dict[str, str]) -> dict[str, str]:
     """The test's environment without Puente settings, plus `extra` and the repo on PYTHONPATH."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "MONGODB_", "HTTP_", "SMTP_", "OPENAI_", "DATA_DIR", "BRIDGE_", "PUENTE_"))}
-    env.update(PYTHONPATH=str(ROOT), **extra)
+           if not k.startswith(("TELEGRAM_", "MONGODB_", "HTTP_", "SMTP_", "OPENAI_", "DATA_DIR", "BRIDGE_", "PUENTE_",
+                                "OPS_"))}
+    env.update(PYTHONPATH=str(ROOT), OPS_PORT=str(free_port()), **extra)
     return env
 
 

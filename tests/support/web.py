@@ -70,13 +70,20 @@ class LandingRig:
         self.pages = LandingPages(self.settings, self.tenants, self.states, self.login, self.stats, self.bus, clock,
                                   **pages)
         self.ops = OpsEndpoints(store, self.metrics, lambda: self.bot_polling)
+        self.ops_http = HttpServer("127.0.0.1", 0)
         self.pages.install(self.http.app)
-        self.ops.install(self.http.app)
+        self.ops.install_public(self.http.app)
+        self.ops.install(self.ops_http.app)
         self._fake_bridges: list[FakeBridge] = []
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http.port}"
+
+    @property
+    def ops_url(self) -> str:
+        """The operations listener (/healthz, /readyz, /metrics)."""
+        return f"http://127.0.0.1:{self.ops_http.port}"
 
     @property
     def bridge_url(self) -> str:
@@ -90,12 +97,14 @@ class LandingRig:
         await self.endpoint.start()
         await self.pages.start()
         await self.http.start()
+        await self.ops_http.start()
 
     async def stop(self) -> None:
         for bridge in self._fake_bridges:
             await bridge.stop()
         await self.pages.stop()
         await self.endpoint.stop()
+        await self.ops_http.stop()
         await self.http.stop()
         await self.bus.stop()
 
