@@ -17,6 +17,7 @@ const FAKE_LATEST_VERSION = /** @type {import('baileys').WAVersion} */ ([2, 3000
 /** WhatsApp hands out this many QR refs per pair-device stanza (Socket/socket.js genPairQR). */
 const QR_REFS = 6;
 const MEDIA_CHUNK_BYTES = 64 * 1024;
+const WS_OPEN_DELAY_MS = 10;
 
 /**
  * @typedef {Record<string, any>} FakeAction one control line, e.g. {"op": "qr", "qr": "..."}
@@ -53,6 +54,8 @@ export class FakeWhatsApp extends EventEmitter {
     this.cdn = new Map();
     /** @type {{code: string, phone: string, socket: FakeSocket, at: number} | undefined} the code last asked for */
     this.pairing = undefined;
+    /** @type {string | undefined} the code the next requestPairingCode returns; random if unset */
+    this.nextPairingCode = undefined;
   }
 
   /** Start tailing the control file, if there is one. */
@@ -208,7 +211,6 @@ export class FakeSocket {
     this.wsOpen = false;
     this.qrCount = 0;
     this.qrRefsLeft = QR_REFS;
-    this.nextPairingCode = 'FAKE2345';
     /** @type {NodeJS.Timeout | undefined} */
     this.qrTimer = undefined;
     /** @type {Promise<void>} */
@@ -225,6 +227,12 @@ export class FakeSocket {
   boot() {
     if (this.ended) return;
     this.emitUpdate({ connection: 'connecting' });
+    // The WebSocket and the noise handshake take a moment after `connecting`.
+    this.startTimer = setTimeout(() => this.handshakeDone(), WS_OPEN_DELAY_MS);
+  }
+
+  handshakeDone() {
+    if (this.ended) return;
     this.wsOpen = true;
     if (isLinked(this.auth.creds)) this.open(undefined);
     // validateConnection sends a login node whenever creds.me is set; an account that was
@@ -256,7 +264,7 @@ export class FakeSocket {
         this.delivering = this.delivering.then(() => this.deliver(action))
           .catch((error) => this.service.logger?.warn({ err: String(error) }, 'fake socket: delivery failed'));
         return undefined;
-      case 'pairing_code': this.nextPairingCode = String(action.code); return undefined;
+      case 'pairing_code': this.service.nextPairingCode = String(action.code); return undefined;
       case 'enter_code': return this.enterCode(String(action.code));
       case 'retry_request': return this.retryRequest(String(action.id));
       case 'lid_mapping': return void this.lidMapping.storeLIDPNMappings([{ lid: action.lid, pn: action.pn }]);
@@ -399,7 +407,9 @@ export class FakeSocket {
    */
   async requestPairingCode(phone) {
     if (!this.wsOpen) throw Object.assign(new Error('Connection Closed'), { output: { statusCode: 428 } });
-    const code = this.nextPairingCode;
+    // Baileys draws a fresh random code per request (bytesToCrockford(randomBytes(5))).
+    const code = this.service.nextPairingCode ?? crypto.randomBytes(5).toString('hex').slice(0, 8).toUpperCase();
+    this.service.nextPairingCode = undefined;
     const me = { id: `${phone}@s.whatsapp.net`, name: '~' };
     Object.assign(this.auth.creds, { pairingCode: code, me });
     this.events.emit('creds.update', this.auth.creds);

@@ -60,6 +60,7 @@ describe('relay commands', () => {
 
   test('pair asks for one pairing code, forwards it, reports pairing and answers ok', async () => {
     await relay.waitForReady(1);
+    bridge.fake.apply({ op: 'pairing_code', code: 'FAKE2345' });
     relay.send({ type: 'pair', ref: 'PAIR1', phone: '56911112222' });
     const code = await relay.waitForFrame((f) => f.type === 'pairing_code');
     assert.deepEqual({ ...code, expires_at: undefined }, { type: 'pairing_code', code: 'FAKE2345', phone: '56911112222', expires_at: undefined });

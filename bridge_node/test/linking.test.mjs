@@ -65,6 +65,7 @@ describe('pairing code', () => {
         fake.apply({ op: 'enter_code', code: code.code });
         await relay.waitForFrame((f) => f.type === 'status' && f.state === 'connected', { timeoutMs: 2000 });
         assert.deepEqual(fake.records.filter((r) => r.op === 'code_rejected'), []);
+        assert.equal(relay.frames.filter((f) => f.type === 'pairing_code').length, 1, 'the code was never replaced');
         assert.deepEqual(states(relay, 'stopped'), [], 'never ended with qr_timeout');
         assert.equal(new AuthStore(bridge.app.db, bridge.app.logger).isRegistered(), true);
       } finally {
