@@ -28,7 +28,7 @@ from relay.pipeline import Pipeline
 from relay.stats import Stats
 from tenants.audit import open_audit_log
 from tenants.invites import InviteMailer
-from tenants.repository import TenantRepository
+from tenants.repository import open_tenants
 from tenants.secrets import SecretBox, load_or_create_key
 from tenants.service import TenantService
 from web.landing import LandingPages
@@ -83,7 +83,7 @@ class Puente:
     def _build(self) -> None:
         db, settings, clock, bus = self.store.db, self.settings, self.clock, self.bus
         self.metrics = Metrics()
-        self.tenant_repo = TenantRepository(db)
+        self.tenant_repo = open_tenants(db)
         self.audit = open_audit_log(db, clock)
         self.qr_watchers = open_qr_watchers(db)
         secret_key = load_or_create_key(settings.secret_key, settings.data_dir)

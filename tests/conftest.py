@@ -10,7 +10,7 @@ import pytest
 from core.bus import EventBus
 from core.migrations import migrate
 from tenants.audit import open_audit_log
-from tenants.repository import TenantRepository
+from tenants.repository import open_tenants
 from tenants.secrets import SecretBox
 from tenants.service import TenantService
 from tests.support.clock import FakeClock
@@ -42,7 +42,7 @@ def published() -> list:
 
 @pytest.fixture
 async def tenants(store, clock, published) -> TenantService:
-    repo = TenantRepository(store.db)
+    repo = open_tenants(store.db)
     audit = open_audit_log(store.db, clock)
     await repo.ensure_indexes()
     await audit.ensure_indexes()

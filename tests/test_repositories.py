@@ -1,5 +1,6 @@
-"""Contracts of the small repositories (audit log, OpenAI error counts, QR watchers), run
-against every store back-end by the `store` fixture: each behaves the same on each."""
+"""Contracts of the repositories without a test module of their own (tenants, audit log,
+OpenAI error counts, QR watchers), run against every store back-end by the `store`
+fixture: each behaves the same on each."""
 
 from __future__ import annotations
 
@@ -8,12 +9,102 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.qr_watchers import Watcher, open_qr_watchers
+from core.events import WhatsAppState
 from relay.message_log import day_of
 from relay.openai_errors import open_openai_errors
 from tenants.audit import AuditEntry, open_audit_log
+from tenants.errors import SlugTaken
+from tenants.model import Tenant, TenantSettings, whatsapp_doc
+from tenants.repository import open_tenants
 from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 26, 15, 0, 0, 123_456, tzinfo=UTC)  # sub-millisecond: both keep whole ms
+
+
+
+# --- tenants -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def repo(store):
+    tenants = open_tenants(store.db)
+    await tenants.ensure_indexes()
+    return tenants
+
+
+def tenant(slug: str = "sol", **changes) -> Tenant:
+    """A tenant with every field set away from its default."""
+    return Tenant(
+        slug=slug, name="Tienda Sol", email="dueno@sol.cl", openai_key_encrypted="gAAAA-encrypted",
+        openai_key_hint="sk-…1234", model="gpt-4.1", instructions="Responde breve.",
+        landing_token_hash=f"hash-{slug}", created_at=NOW, updated_at=NOW + timedelta(hours=1),
+        description="Pan y café", enabled=False, suspended=True, attention="key_invalid", last_error="401",
+        bridge_token_hash="bridge-hash",
+        settings=TenantSettings(groups_enabled=True, debounce_seconds=0.5, handoff_hours=6,
+                                fallback_text="Ya volvemos"),
+        whatsapp=WhatsAppState(state="connected", phone="56911110000", name="Sol", reason=None,
+                               updated_at=NOW + timedelta(minutes=3)),
+    ).with_changes(**changes)
+
+
+def stored(t: Tenant) -> Tenant:
+    """The tenant as both back-ends keep it: moments in whole milliseconds."""
+    def ms(moment):
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    whatsapp = WhatsAppState(**{**whatsapp_doc(t.whatsapp), "updated_at": ms(t.whatsapp.updated_at)})
+    return t.with_changes(created_at=ms(t.created_at), updated_at=ms(t.updated_at), whatsapp=whatsapp)
+
+
+async def test_a_tenant_reads_back_field_for_field_by_slug_and_by_landing_hash(repo):
+    sol = tenant()
+    await repo.insert(sol)
+    assert await repo.get("sol") == stored(sol)
+    assert (await repo.get("sol")).created_at == NOW.replace(microsecond=123_000)
+    assert await repo.by_landing_token_hash("hash-sol") == stored(sol)
+    assert await repo.get("luna") is None
+    assert await repo.by_landing_token_hash("hash-luna") is None
+
+
+async def test_a_taken_slug_is_refused_and_the_first_tenant_kept(repo):
+    await repo.insert(tenant())
+    with pytest.raises(SlugTaken):
+        await repo.insert(tenant(name="Otra", landing_token_hash="hash-otra"))
+    assert (await repo.get("sol")).name == "Tienda Sol"
+    assert await repo.count() == 1
+
+
+async def test_an_update_sets_fields_and_dotted_paths_and_returns_the_tenant_as_stored(repo):
+    await repo.insert(tenant())
+    later = NOW + timedelta(days=1)
+    updated = await repo.update("sol", {
+        "model": "gpt-4.1-mini", "enabled": True, "attention": None, "updated_at": later,
+        "settings": TenantSettings(handoff_hours=2).to_doc(), "whatsapp.state": "stopped",
+        "landing_token_hash": "hash-new",
+    })
+    assert updated == await repo.get("sol")
+    assert (updated.model, updated.enabled, updated.attention, updated.updated_at) == (
+        "gpt-4.1-mini", True, None, later.replace(microsecond=123_000))
+    assert updated.settings == TenantSettings(handoff_hours=2)
+    assert (updated.whatsapp.state, updated.whatsapp.phone) == ("stopped", "56911110000")  # the rest kept
+    assert await repo.by_landing_token_hash("hash-sol") is None
+    assert (await repo.by_landing_token_hash("hash-new")).slug == "sol"
+    assert [t.slug for t in await repo.all(enabled_only=True)] == ["sol"]  # the lookup column follows
+    assert await repo.update("luna", {"model": "x"}) is None
+    assert await repo.get("luna") is None  # an update never creates a tenant
+
+
+async def test_tenants_list_in_slug_order_by_page_or_enabled_only_and_delete_once(repo):
+    for slug, enabled in (("delta", True), ("alfa", False), ("eco", True), ("charlie", True), ("bravo", False)):
+        await repo.insert(tenant(slug, enabled=enabled))
+    assert await repo.count() == 5
+    assert [t.slug for t in await repo.page(0, 2)] == ["alfa", "bravo"]
+    assert [t.slug for t in await repo.page(2, 2)] == ["charlie", "delta"]
+    assert [t.slug for t in await repo.page(4, 2)] == ["eco"]
+    assert [t.slug for t in await repo.all()] == ["alfa", "bravo", "charlie", "delta", "eco"]
+    assert [t.slug for t in await repo.all(enabled_only=True)] == ["charlie", "delta", "eco"]
+    assert await repo.delete("charlie") is True
+    assert await repo.delete("charlie") is False
+    assert await repo.get("charlie") is None and await repo.count() == 4
 
 
 # --- audit log ------------------------------------------------------------------------

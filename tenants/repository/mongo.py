@@ -1,4 +1,4 @@
-"""The `tenants` collection."""
+"""The tenant repository on MongoDB: the `tenants` collection, the slug as `_id`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from tenants.errors import SlugTaken
 from tenants.model import Tenant
 
 
-class TenantRepository:
-    """Stores tenants; the slug is the document id."""
+class MongoTenants:
+    """Stores tenants on MongoDB; the slug is the document id."""
 
     COLLECTION = "tenants"
     INDEXES = [

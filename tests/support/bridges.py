@@ -22,7 +22,7 @@ from relay.bridges.restarts import RestartPolicy
 from relay.bridges.states import WhatsAppStates
 from relay.bridges.supervisor import BridgeSupervisor
 from tenants.audit import open_audit_log
-from tenants.repository import TenantRepository
+from tenants.repository import open_tenants
 from tenants.secrets import SecretBox
 from tenants.service import NewTenant, TenantService
 from tests.fakes._loopback import ChangeNotifier
@@ -69,9 +69,9 @@ class RelaySide:
         self.bus = EventBus()
         self.events = EventLog(self.bus)
         self.published: list[Any] = []
-        self._audit = open_audit_log(store.db, clock)
+        self._repositories = [open_tenants(store.db), open_audit_log(store.db, clock)]
         self.tenants = TenantService(
-            TenantRepository(store.db), self._audit, SecretBox(TEST_SECRET_KEY), clock,
+            *self._repositories, SecretBox(TEST_SECRET_KEY), clock,
             self._publish, "gpt-4.1-mini",
         )
         self.metrics = Metrics()
@@ -102,7 +102,8 @@ class RelaySide:
 
     async def start(self, *, supervise: bool = False) -> RelaySide:
         """Start in the composition root's order (the supervisor last, once the port is known)."""
-        await self._audit.ensure_indexes()
+        for repo in self._repositories:
+            await repo.ensure_indexes()
         components = [self.bus, self.states, self.endpoint, self.http] + ([self.supervisor] if supervise else [])
         for component in components:
             await component.start()

@@ -23,7 +23,7 @@ from relay.cleanup import Cleanup
 from relay.pipeline import Pipeline
 from relay.stats import Stats
 from tenants.audit import open_audit_log
-from tenants.repository import TenantRepository
+from tenants.repository import open_tenants
 from tenants.secrets import SecretBox
 from tenants.service import NewTenant, TenantService
 from tests.fakes import FakeBridge, FakeOpenAI
@@ -57,7 +57,7 @@ class PipelineRig:
         self.bus = EventBus()
         self.metrics = Metrics()
         self.settings = load_settings(require_telegram=False, data_dir=self.tmp_path / "data")
-        repo = TenantRepository(db)
+        repo = open_tenants(db)
         audit = open_audit_log(db, self.clock)
         await repo.ensure_indexes()
         await audit.ensure_indexes()

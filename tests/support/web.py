@@ -28,7 +28,7 @@ from relay.bridges.supervisor import BridgeSupervisor
 from relay.stats import Stats
 from tenants.audit import open_audit_log
 from tenants.model import Tenant
-from tenants.repository import TenantRepository
+from tenants.repository import open_tenants
 from tenants.secrets import SecretBox
 from tenants.service import NewTenant, TenantService
 from tests.fakes.bridge import FakeBridge
@@ -54,7 +54,7 @@ class LandingRig:
         self.http = HttpServer("127.0.0.1", 0)
         self.settings = Settings(**{"public_url": "http://127.0.0.1:8080", "bridge_command": "", "_env_file": None,
                                     **(settings or {})})
-        repo = TenantRepository(store.db)
+        repo = open_tenants(store.db)
         self._indexed = [repo, open_audit_log(store.db, clock)]
         self.tenants = TenantService(repo, self._indexed[1], SecretBox(SECRET_KEY), clock, self.bus.publish, "gpt-4.1-mini")
         self.bridges = Bridges()
