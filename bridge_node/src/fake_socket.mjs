@@ -118,8 +118,9 @@ export class FakeWhatsApp extends EventEmitter {
         this.push(chunk);
       },
       destroy: (error, callback) => {
+        // Also called after a complete read (autoDestroy); only a cut-off read is an abort.
+        if (!destroyed && sent < entry.bytes.length) this.record({ op: 'download_aborted', id, bytes_sent: sent });
         destroyed = true;
-        this.record({ op: 'download_aborted', id, bytes_sent: sent });
         callback(error);
       },
     });

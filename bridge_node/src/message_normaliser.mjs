@@ -119,7 +119,6 @@ export async function normaliseMessage(message, context) {
   const key = message.key;
   const remoteJid = key?.remoteJid;
   if (!key?.id || !remoteJid || isJidBroadcast(remoteJid) || isJidNewsletter(remoteJid)) return undefined;
-  if (message.message?.editedMessage) return undefined;
   const content = normalizeMessageContent(message.message);
   const contentType = content ? getContentType(content) : undefined;
   if (!content || !contentType || NOT_CONTENT.has(contentType)) return undefined;
