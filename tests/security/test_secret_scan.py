@@ -1,21 +1,25 @@
 """A whole operator-to-customer scenario, then a scan of everything Puente wrote or said:
 every database collection, every log line (root logger at DEBUG through setup_logging's
 own handler, bridge output included), every HTTP response and every Telegram message or
-API call. The OpenAI key and the bridge token appear nowhere."""
+API call. The OpenAI key, the bridge token, SECRET_KEY, the bot token and the SMTP password
+appear nowhere; the landing link only where it belongs (the operator's Telegram message at
+creation, the client's own page), never in the database or a log line."""
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 
 import aiohttp
 import pytest
 
 from core.logs import setup_logging
 from tests.fakes import FakeBridge
-from tests.support.faults import ADMIN, SECRET_KEY, FaultWorld
+from tests.support.faults import ADMIN, SECRET_KEY, FaultWorld, free_port
 
 KEY = "sk-test-SCAN" + "Zq9" * 12
+SMTP_PASSWORD = "smtp-scan-Pa55word-never-shown"
 NAME = 'Café <b>"Sol"</b> & Co\x07'
 
 
@@ -51,11 +55,14 @@ def captured_logs():
 async def test_no_key_or_bridge_token_anywhere_after_a_full_scenario(tmp_path, captured_logs):
     stream, raw = captured_logs
     responses: list[str] = []
-    async with FaultWorld(tmp_path, with_admin_bot=True) as world:
+    smtp = dict(smtp_host="127.0.0.1", smtp_port=free_port(), smtp_from="puente@example.com", smtp_security="none",
+                smtp_username="puente", smtp_password=SMTP_PASSWORD)  # nobody listens: the invite fails
+    async with FaultWorld(tmp_path, with_admin_bot=True, **smtp) as world:
         telegram, puente = world.telegram, world.puente
         base = f"http://127.0.0.1:{puente.http.port}"
         telegram.push_message(ADMIN, f"/newtenant tienda-sol ana@sol.cl {KEY}")
-        await telegram.wait_for_message(ADMIN, lambda m: "tienda-sol" in (m.body or ""), timeout=10)
+        created = await telegram.wait_for_message(ADMIN, lambda m: "tienda-sol" in (m.body or ""), timeout=15)
+        landing = re.search(r"/c/([\w-]+)", created.body).group(1)
         await puente.tenants.update_settings("tienda-sol", "test", debounce_seconds=0)
         await puente.tenants.set_description("tienda-sol", NAME, "test")
         token = await puente.tenants.issue_bridge_token("tienda-sol")
@@ -73,14 +80,17 @@ async def test_no_key_or_bridge_token_anywhere_after_a_full_scenario(tmp_path, c
             before = len(telegram.messages_in(ADMIN))
             telegram.push_message(ADMIN, command)
             await telegram.wait_for_message(ADMIN, lambda m, b=before: m in telegram.messages_in(ADMIN)[b:], timeout=10)
-        tenant = await puente.tenants.get("tienda-sol")
+        ops = f"http://127.0.0.1:{puente.ops_http.port}"
         async with aiohttp.ClientSession() as http:
-            for path in (f"/c/{tenant.landing_token}", "/healthz", "/readyz", "/metrics", "/c/nope",
-                         f"/c/{tenant.landing_token}/qr", "/bridge"):
+            for path in (f"{ops}/metrics", f"{ops}/readyz"):
+                async with http.get(path) as response:
+                    responses.append(f"{response.status} {dict(response.headers)}\n{await response.text()}")
+            for path in (f"/c/{landing}", "/healthz", "/readyz", "/metrics", "/c/nope",
+                         f"/c/{landing}/qr", "/bridge"):
                 method = http.post if path.endswith("/qr") else http.get
                 async with method(base + path, headers={"Origin": base}) as response:
                     responses.append(f"{response.status} {dict(response.headers)}\n{await response.text()}")
-            async with http.get(f"{base}/c/{tenant.landing_token}/events", timeout=aiohttp.ClientTimeout(total=2)) as sse:
+            async with http.get(f"{base}/c/{landing}/events", timeout=aiohttp.ClientTimeout(total=2)) as sse:
                 try:
                     responses.append((await sse.content.read(4096)).decode(errors="replace"))
                 except TimeoutError:
@@ -97,11 +107,20 @@ async def test_no_key_or_bridge_token_anywhere_after_a_full_scenario(tmp_path, c
     logs = stream.getvalue()
     assert "tienda-sol" in logs and len(raw.lines) > 50  # the capture really saw the run
 
-    for secret, what in ((KEY, "OpenAI key"), (token, "bridge token"), (SECRET_KEY, "SECRET_KEY")):
-        for place, texts in (("database", dump), ("HTTP", responses), ("Telegram", telegram_out),
-                             ("log output", [logs]), ("log records before scrubbing", raw.lines)):
+    bot_token = telegram.token
+    everywhere = (("database", dump), ("HTTP", responses), ("Telegram", telegram_out),
+                  ("log output", [logs]), ("log records before scrubbing", raw.lines))
+    for secret, what in ((KEY, "OpenAI key"), (token, "bridge token"), (SECRET_KEY, "SECRET_KEY"),
+                         (SMTP_PASSWORD, "SMTP password")):
+        for place, texts in everywhere:
             leaks = [t for t in texts if secret in t]
             assert not leaks, f"the {what} is in the {place}: {leaks[0][:300]}"
+    for secret, what, places in ((landing, "landing token", ("database", "log output", "log records before scrubbing")),
+                                 (bot_token, "bot token", ("database", "HTTP", "log output"))):
+        for place, texts in everywhere:
+            leaks = [t for t in texts if place in places and secret in t]
+            assert not leaks, f"the {what} is in the {place}: {leaks[0][:300]}"
+    assert any(landing in t for t in responses)  # the client's own page does carry it
     assert KEY[-4:] in str(telegram_out)  # the hint (sk-…abcd) is how operators tell keys apart
 
 
@@ -116,7 +135,7 @@ async def test_tenant_name_with_html_and_control_characters_is_escaped_in_the_ca
         assert "<script>" not in sent and "<i>Sol</i>" not in sent
         assert "&lt;script&gt;" in sent and "&amp;" in sent
         async with aiohttp.ClientSession() as http:
-            tenant = await world.puente.tenants.get("tienda-sol")
+            tenant = await world.puente.tenants.rotate_landing_token("tienda-sol", "test")
             async with http.get(f"http://127.0.0.1:{world.puente.http.port}/c/{tenant.landing_token}") as page:
                 body = await page.text()
         assert "<script>x()</script>" not in body and "<i>Sol</i>" not in body
