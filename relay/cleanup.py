@@ -21,7 +21,7 @@ from core.clock import Clock
 from core.tasks import spawn
 from relay.assistant import OpenAIClients
 from relay.chats import open_chats
-from relay.message_log import MessageLog
+from relay.message_log import open_message_log
 from relay.openai_errors import open_openai_errors
 from tenants.model import Tenant
 from tenants.service import TenantService
@@ -50,7 +50,7 @@ class Cleanup:
         *, interval_hours: float = 1.0,
     ) -> None:
         self._chats = open_chats(db)
-        self._messages = MessageLog(db)
+        self._messages = open_message_log(db)
         self._errors = open_openai_errors(db)
         self._tenants = tenants
         self._clients = clients

@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from core.clock import Clock
 from relay.chats import open_chats
-from relay.message_log import MessageLog, day_of
+from relay.message_log import day_of, open_message_log
 from relay.openai_errors import open_openai_errors
 
 
@@ -44,7 +44,7 @@ class Stats:
 
     def __init__(self, db: AsyncDatabase, clock: Clock) -> None:
         self._chats = open_chats(db)
-        self._messages = MessageLog(db)
+        self._messages = open_message_log(db)
         self._errors = open_openai_errors(db)
         self._clock = clock
 

@@ -1,24 +1,17 @@
-"""The message log: one document per chat, for dedupe, pending turns and daily counts.
-
-Every message is recorded before it is acked. A chat's document keeps the ids of its last
-`SEEN_PER_CHAT` recorded messages (a repeated id among them is a duplicate, never a second
-record), the customer messages whose turn is not answered yet (their text until then, so
-unanswered turns survive a restart), per-day counters for the stats, and the chat's
-outbox (relay/outbox.py).
+"""The message log on MongoDB: one document per chat, for dedupe, pending turns, daily
+counts and the chat's outbox (relay/outbox/mongo.py reads and writes its `outbox` field).
 
 One document per chat, rather than one per message, keeps every write on the hot path an
 update of a document that already exists. On the embedded store (mongoeco 4.11) writing a
 document that does not exist yet costs a scan of the whole collection, so a
 one-document-per-message log got slower with every message it kept (bench/README.md).
-Media is kept apart (relay/message_media.py), only while its turn waits.
+Media is kept apart (relay/message_media), only while its turn waits.
 """
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,62 +20,25 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from core.clock import utc
-from relay.message_media import MessageMedia, StoredMedia
-from relay.protocol import Message
-
-# Media above this size is not stored: after a restart such a turn is answered from its caption.
-MAX_STORED_MEDIA = 4 * 1024 * 1024
-# A repeated id is recognised among this many most recent messages of its chat: bridges
-# resend within minutes, and WhatsApp's catch-up after a restart is hours, not hundreds of
-# messages, old.
-SEEN_PER_CHAT = 200
-FAILED_PER_CHAT = 50
-
-
-class MessageStatus(enum.StrEnum):
-    """How a customer message's turn ended."""
-
-    ANSWERED = "answered"
-    HELD = "held"  # not answered: paused chat, suspended bot
-    FAILED = "failed"  # OpenAI failed for a transient reason; the fallback was sent
-    IGNORED = "ignored"  # not for the bot: nothing to answer, unsupported kind
-
-
-def day_of(moment: datetime) -> str:
-    """The UTC day of a moment, as stored for per-day counts."""
-    return moment.strftime("%Y-%m-%d")
+from relay.message_log.model import (
+    FAILED_PER_CHAT,
+    MAX_STORED_MEDIA,
+    SEEN_PER_CHAT,
+    MessageStatus,
+    PendingMessage,
+    day_of,
+)
+from relay.message_media.model import StoredMedia
+from relay.message_media.mongo import MongoMessageMedia
 
 
 def log_key(tenant: str, chat: str) -> str:
+    """The document id of a chat's log."""
     return f"{tenant}|{chat}"
 
 
-@dataclass(frozen=True, slots=True)
-class PendingMessage:
-    """A recorded customer message whose turn is not answered yet."""
-
-    tenant: str
-    chat: str
-    id: str
-    kind: str
-    text: str | None
-    media_base64: str | None
-    media_mime: str | None
-    order: int
-    owner: bool = False  # written on the owner's phone: a command or a handoff, not a turn
-    sender: str | None = None
-    at: datetime | None = None  # when it was written (the message's own time)
-
-    def as_owner_message(self) -> Message:
-        """The owner's message again, as the bridge delivered it (for OwnerDesk after a restart)."""
-        timestamp = int(self.at.timestamp()) if self.at else 0
-        return Message(type="message", id=self.id, chat=self.chat, sender=self.sender or self.chat, from_me=True,
-                       sent_by_bridge=False, timestamp=timestamp, is_group=self.chat.endswith("@g.us"),
-                       kind=self.kind, text=self.text)
-
-
-class MessageLog:
-    """Records messages exactly once per (tenant, chat, message id)."""
+class MongoMessageLog:
+    """The message log on MongoDB, a document per (tenant, chat)."""
 
     COLLECTION = "message_log"
     INDEXES = [
@@ -94,20 +50,14 @@ class MessageLog:
 
     def __init__(self, db: AsyncDatabase) -> None:
         self._col = db[self.COLLECTION]
-        self._media = MessageMedia(db)
+        self._media = MongoMessageMedia(db)
 
     async def ensure_indexes(self) -> None:
         await self._col.create_indexes(self.INDEXES)
         await self._media.ensure_indexes()
 
     async def record(self, tenant: str, message: Any, *, customer: bool, now: datetime, owner: bool = False) -> bool:
-        """Store `message` (a relay.protocol.Message); False if this id was already recorded.
-
-        A customer message also waits as pending until `settle`, and so does one the owner
-        wrote (`owner`), so that a command acked just before a crash is still applied. A
-        repeat writes nothing: its id is pushed only when absent, so resends do not push
-        older ids out of the dedupe window.
-        """
+        # A repeat is refused by the update's filter: its id is pushed only when absent.
         key, day = log_key(tenant, message.chat), day_of(now)
         update: dict[str, Any] = {
             "$push": {"seen": {"$each": [message.id], "$slice": -SEEN_PER_CHAT}},
@@ -154,11 +104,6 @@ class MessageLog:
         self, tenant: str, chat: str, ids: list[str], status: MessageStatus, now: datetime,
         reply: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        """These messages' turn ended: they stop being pending, and answered ones are counted.
-
-        `reply` holds outbox entries (relay.outbox.OutgoingText.entry) queued in this same
-        write, so a reply is queued exactly when its messages count as answered.
-        """
         counter = f"days.{day_of(now)}.answered"
         update: dict[str, Any] = {"$pull": {"pending": {"id": {"$in": list(ids)}}}}
         push: dict[str, Any] = {}
@@ -183,16 +128,12 @@ class MessageLog:
         await self._media.delete(tenant, [p["id"] for p in was_pending if p.get("media")])
 
     async def pending(self, tenant: str, before_order: int | None = None) -> list[PendingMessage]:
-        """The tenant's unanswered customer messages and unapplied owner messages, oldest first."""
         return await self._pending_in({"tenant": tenant, "pending.0": {"$exists": True}}, before_order)
 
     async def stranded(self, before_order: int) -> list[PendingMessage]:
-        """Every tenant's pending messages recorded before `before_order` (time.time_ns()),
-        oldest first: the sweep re-queues those that no lane or owner replay holds."""
         return await self._pending_in({"pending.order": {"$lt": before_order}}, before_order)
 
     async def still_pending(self, tenant: str, chat: str, ids: list[str]) -> set[str]:
-        """Which of these ids of one chat are still pending (a turn answers only those)."""
         doc = await self._col.find_one({"_id": log_key(tenant, chat)}, {"pending.id": 1})
         wanted = set(ids)
         return {p["id"] for p in (doc or {}).get("pending", []) if p["id"] in wanted}
@@ -221,17 +162,14 @@ class MessageLog:
         return sum([len(doc["pending"]) async for doc in self._col.find(query, {"pending.id": 1})])
 
     async def recorded(self, tenant: str, ids: list[str]) -> set[str]:
-        """Which of these ids are recorded (among each chat's recent ones)."""
         wanted = set(ids)
         return {i async for doc in self._col.find({"tenant": tenant}, {"seen": 1}) for i in doc.get("seen", [])
                 if i in wanted}
 
     async def failed_ids(self, tenant: str) -> set[str]:
-        """Ids of the tenant's recent messages whose turn gave up (the fallback was sent)."""
         return {i async for doc in self._col.find({"tenant": tenant}, {"failed": 1}) for i in doc.get("failed", [])}
 
     async def count(self, field: str, days: list[str], tenant: str | None = None) -> int:
-        """Sum of a daily counter (`in`: customer messages, `answered`) over these days."""
         query: dict[str, Any] = {"tenant": tenant} if tenant is not None else {}
         projection = {f"days.{day}.{field}": 1 for day in days}
         total = 0
@@ -241,7 +179,6 @@ class MessageLog:
         return total
 
     async def forget_old(self, now: datetime, days: int = 7) -> int:
-        """Drop chats quiet for `days` with nothing pending or queued, and counters older than that."""
         cutoff = now - timedelta(days=days)
         removed = (await self._col.delete_many(
             {"last_at": {"$lt": cutoff}, "pending.0": {"$exists": False}, "outbox.0": {"$exists": False}}

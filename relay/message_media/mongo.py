@@ -3,28 +3,16 @@ until its turn is settled, so that a restart can still answer it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-
-@dataclass(frozen=True, slots=True)
-class StoredMedia:
-    """A message's media as the bridge sent it."""
-
-    data_base64: str
-    mime: str
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> StoredMedia:
-        return cls(data_base64=doc["data_base64"], mime=doc["mime"])
+from relay.message_media.model import StoredMedia
 
 
-class MessageMedia:
-    """Media of pending messages, one document per (tenant, message id)."""
+class MongoMessageMedia:
+    """Media of pending messages on MongoDB, one document per (tenant, message id)."""
 
     COLLECTION = "message_media"
     INDEXES = [IndexModel([("received_at", ASCENDING)], name="received_at")]
@@ -36,7 +24,6 @@ class MessageMedia:
         await self._col.create_indexes(self.INDEXES)
 
     async def put(self, tenant: str, message_id: str, media: StoredMedia, now: datetime) -> None:
-        """Keep it (a repeated message id keeps the first copy)."""
         await self._col.update_one(
             {"_id": _key(tenant, message_id)},
             {"$setOnInsert": {"tenant": tenant, "data_base64": media.data_base64, "mime": media.mime,
@@ -53,7 +40,6 @@ class MessageMedia:
             await self._col.delete_many({"_id": {"$in": [_key(tenant, i) for i in message_ids]}})
 
     async def forget_old(self, cutoff: datetime) -> int:
-        """Media older than `cutoff` (left by a crash between storing it and its message)."""
         return (await self._col.delete_many({"received_at": {"$lt": cutoff}})).deleted_count
 
     async def delete_tenant(self, tenant: str) -> int:

@@ -36,9 +36,9 @@ from relay.assistant import Assistant, OpenAIClients, RetryPolicy
 from relay.bridges.errors import BridgeError
 from relay.bridges.events import MessageReceived
 from relay.chats import open_chats
-from relay.message_log import MessageLog, MessageStatus, PendingMessage
+from relay.message_log import MessageStatus, PendingMessage, open_message_log
 from relay.openai_errors import open_openai_errors
-from relay.outbox import Outbox
+from relay.outbox import open_outbox
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.health import KeyHealth
 from relay.pipeline.inbox import TenantInboxes
@@ -96,8 +96,8 @@ class Pipeline:
         self._clock = clock
         self._metrics = metrics
         self.chats = open_chats(db)
-        self.messages = MessageLog(db)
-        self.outbox = Outbox(db)
+        self.messages = open_message_log(db)
+        self.outbox = open_outbox(db)
         self.openai_errors = open_openai_errors(db)
         self.clients = clients or OpenAIClients(settings.openai_base_url)
         self.cache = TenantCache(tenants)

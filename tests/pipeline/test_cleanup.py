@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relay.message_log import MessageLog
+from relay.message_log.mongo import MongoMessageLog
 from tests.support.pipeline import CUSTOMER, CUSTOMER_CHAT
 
 OTHER = "5491144445555"
@@ -120,7 +120,7 @@ async def test_old_records_go_and_no_answered_text_is_kept(rig, clock):
     await rig.add_tenant()
     bridge = await rig.connect()
     await customer_says(rig, bridge, CUSTOMER, "mi dirección es Calle Falsa 123")
-    messages = rig.store.db[MessageLog.COLLECTION]
+    messages = rig.store.db[MongoMessageLog.COLLECTION]
     stored = str(await messages.find({}).to_list())
     assert "Calle Falsa" not in stored and "mi dirección" not in stored
     assert await messages.count_documents({}) >= 1

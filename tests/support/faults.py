@@ -15,7 +15,7 @@ from typing import Any
 
 from core.settings import Settings
 from puente.app import Puente
-from relay.message_log import MessageLog
+from relay.message_log import open_message_log
 from tenants.model import DEFAULT_FALLBACK_TEXT
 from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
@@ -234,7 +234,7 @@ class FaultWorld:
 
 async def failed_ids(db, tenant: str) -> set[str]:
     """Ids of the tenant's messages whose turn gave up."""
-    return await MessageLog(db).failed_ids(tenant)
+    return await open_message_log(db).failed_ids(tenant)
 
 
 def subprocess_env(extra: dict[str, str]) -> dict[str, str]:

@@ -9,7 +9,7 @@ import json
 import aiohttp
 
 from relay.chats import PauseKind, open_chats
-from relay.message_log import MessageLog, MessageStatus
+from relay.message_log import MessageStatus, open_message_log
 from relay.protocol import Message
 from tests.support.web import fetch, form_token, post_form, read_sse_event
 
@@ -39,7 +39,7 @@ async def test_connected_shows_the_masked_number_answers_today_and_paused_chats(
     tenant = await rig.new_tenant()
     await rig.bridge_for(tenant, state="connected", phone="56912342222")
     await rig.wait_state(tenant, lambda s: s.state == "connected")
-    chats, log = open_chats(rig.store.db), MessageLog(rig.store.db)
+    chats, log = open_chats(rig.store.db), open_message_log(rig.store.db)
     await chats.pause(tenant.slug, "56911111111@s.whatsapp.net", PauseKind.MANUAL, rig.clock.now())
     await chats.pause(tenant.slug, "56922222222@s.whatsapp.net", PauseKind.HANDOFF, rig.clock.now())
     for n in range(3):
