@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from core.clock import utc
 from relay.message_log.model import (
+    COUNTERS,
     FAILED_PER_CHAT,
     MAX_STORED_MEDIA,
     SEEN_PER_CHAT,
@@ -122,8 +123,9 @@ class MongoMessageLog:
         )
         was_pending = [p for p in (before or {}).get("pending", []) if p["id"] in ids]
         answered_ids = {p["id"] for p in was_pending}
-        if status is MessageStatus.ANSWERED and before is not None and len(answered_ids) != len(ids):
-            # Settling again what was settled already (a recovery path) counts nothing.
+        if status is MessageStatus.ANSWERED and len(answered_ids) != len(ids):
+            # Settling again what was settled already (a recovery path) counts nothing; nor
+            # does a reply that created the chat's document (no document: a no-op).
             await self._col.update_one({"_id": log_key(tenant, chat)}, {"$inc": {counter: len(answered_ids) - len(ids)}})
         await self._media.delete(tenant, [p["id"] for p in was_pending if p.get("media")])
 
@@ -146,13 +148,16 @@ class MongoMessageLog:
                 if before_order is not None and entry["order"] >= before_order:
                     continue
                 media = await self._media.get(tenant, entry["id"]) if entry.get("media") else None
-                found.setdefault((tenant, entry["id"]), PendingMessage(
+                pending = PendingMessage(
                     tenant=tenant, chat=doc["chat"], id=entry["id"], kind=entry.get("kind", "text"),
                     text=entry.get("text"), media_base64=media.data_base64 if media else None,
                     media_mime=media.mime if media else None, order=entry["order"],
                     owner=entry.get("owner", False), sender=entry.get("sender"),
                     at=utc(entry["at"]) if isinstance(entry.get("at"), datetime) else None,
-                ))
+                )
+                known = found.get((tenant, entry["id"]))
+                if known is None or pending.order < known.order:  # one id in two chats: the older
+                    found[(tenant, entry["id"])] = pending
         return sorted(found.values(), key=lambda p: p.order)
 
     async def pending_count(self, tenant: str | None = None) -> int:
@@ -170,6 +175,9 @@ class MongoMessageLog:
         return {i async for doc in self._col.find({"tenant": tenant}, {"failed": 1}) for i in doc.get("failed", [])}
 
     async def count(self, field: str, days: list[str], tenant: str | None = None) -> int:
+        if field not in COUNTERS:
+            raise ValueError(f"unknown counter {field!r}")
+        days = sorted(set(days))
         query: dict[str, Any] = {"tenant": tenant} if tenant is not None else {}
         projection = {f"days.{day}.{field}": 1 for day in days}
         total = 0
@@ -179,15 +187,18 @@ class MongoMessageLog:
         return total
 
     async def forget_old(self, now: datetime, days: int = 7) -> int:
+        # Counters first, and only a chat without counters left goes: a day's counts stay
+        # whole until that day itself is forgotten, as on the SQLite store.
         cutoff = now - timedelta(days=days)
-        removed = (await self._col.delete_many(
-            {"last_at": {"$lt": cutoff}, "pending.0": {"$exists": False}, "outbox.0": {"$exists": False}}
-        )).deleted_count
         oldest_day = day_of(cutoff)
         async for doc in self._col.find({"days": {"$exists": True}}, {"days": 1}):
             stale = [day for day in doc.get("days", {}) if day < oldest_day]
             if stale:
                 await self._col.update_one({"_id": doc["_id"]}, {"$unset": {f"days.{day}": "" for day in stale}})
+        removed = (await self._col.delete_many({
+            "last_at": {"$lt": cutoff}, "pending.0": {"$exists": False}, "outbox.0": {"$exists": False},
+            "$or": [{"days": {"$exists": False}}, {"days": {}}],
+        })).deleted_count
         await self._media.forget_old(cutoff)
         return removed
 
