@@ -1,4 +1,4 @@
-"""Numbered, idempotent migrations with a stored schema version.
+"""Numbered, idempotent migrations with a stored schema version, one list per back-end.
 
 Indexes are declared beside each repository and created at every start; migrations
 are for changes to the data itself. A database written by newer code is refused.
@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 from pymongo.asynchronous.database import AsyncDatabase
+
+from core.sqlite import Database
 
 log = logging.getLogger("core.migrations")
 
@@ -128,13 +131,44 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-async def current_version(db: AsyncDatabase) -> int:
+# --- the embedded SQLite store --------------------------------------------------------
+# Tables are declared beside each repository (CREATE ... IF NOT EXISTS at every start);
+# these steps are for changes to the data, numbered on their own.
+
+
+async def _sqlite_v1_initial(db: Database) -> None:
+    """The first SQLite schema: tables are created by their repositories."""
+
+
+SQLITE_MIGRATIONS: list[tuple[int, str, Callable[[Database], Awaitable[None]]]] = [
+    (1, "initial schema", _sqlite_v1_initial),
+]
+
+
+def _sqlite_version(conn: sqlite3.Connection) -> int:
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                 "version INTEGER NOT NULL)")
+    row = conn.execute("SELECT version FROM schema_version WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _set_sqlite_version(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute("INSERT INTO schema_version (id, version) VALUES (1, ?) "
+                 "ON CONFLICT (id) DO UPDATE SET version = excluded.version", (version,))
+
+
+async def current_version(db: AsyncDatabase | Database) -> int:
+    if isinstance(db, Database):
+        return await db.write(_sqlite_version)
     doc = await db["schema"].find_one({"_id": "schema"})
     return int(doc["version"]) if doc else 0
 
 
-async def migrate(db: AsyncDatabase, migrations: list[tuple[int, str, Migration]] = MIGRATIONS) -> int:
+async def migrate(db: AsyncDatabase | Database, migrations: list[tuple[int, str, Migration]] | None = None) -> int:
     """Bring the database to the newest version this code knows; return that version."""
+    if isinstance(db, Database):
+        return await _migrate_sqlite(db, migrations or SQLITE_MIGRATIONS)
+    migrations = migrations or MIGRATIONS
     version = await current_version(db)
     newest = migrations[-1][0]
     if version > newest:
@@ -148,5 +182,23 @@ async def migrate(db: AsyncDatabase, migrations: list[tuple[int, str, Migration]
         log.info("migration %d: %s", number, description)
         await step(db)
         await db["schema"].update_one({"_id": "schema"}, {"$set": {"version": number}}, upsert=True)
+        version = number
+    return version
+
+
+async def _migrate_sqlite(db: Database, migrations: list[tuple[int, str, Callable]]) -> int:
+    version = await current_version(db)
+    newest = migrations[-1][0]
+    if version > newest:
+        raise SchemaTooNew(
+            f"the database is at schema version {version}, but this Puente knows only up to {newest}: "
+            "upgrade Puente or point it at another database"
+        )
+    for number, description, step in migrations:
+        if number <= version:
+            continue
+        log.info("migration %d: %s", number, description)
+        await step(db)
+        await db.write(_set_sqlite_version, number)
         version = number
     return version

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     mongodb_uri: str | None = None
     mongodb_db: str = "puente"
     data_dir: Path = Path("./data")
+    # The embedded store (no MONGODB_URI): SQLite in-process; `mongoeco` is the former one,
+    # kept for comparison benchmarks only. `full` syncs every commit to disk (see README).
+    embedded_store: Literal["sqlite", "mongoeco"] = "sqlite"
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
     secret_key: str | None = None
     public_url: str = "http://localhost:8080"
     http_host: str = "0.0.0.0"

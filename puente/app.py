@@ -7,6 +7,7 @@ import hashlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from bot.admin_bot import AdminBot
@@ -14,10 +15,11 @@ from bot.qr_watchers import open_qr_watchers
 from core.bus import EventBus
 from core.clock import Clock, SystemClock
 from core.data_dir import make_private_dir
+from core.instance_lock import InstanceLock
 from core.metrics import Metrics
 from core.migrations import migrate
 from core.settings import Settings
-from core.store import Store
+from core.store import store_for
 from relay.bridges.endpoint import BridgeEndpoint
 from relay.bridges.login import WhatsAppLogin
 from relay.bridges.registry import Bridges
@@ -56,7 +58,7 @@ class Puente:
     with_admin_bot: bool = True
 
     def __post_init__(self) -> None:
-        self.store = Store(self.settings.mongodb_uri, self.settings.mongodb_db, self.settings.data_dir)
+        self.store = store_for(self.settings)
         self.bus = EventBus()
         self.http = HttpServer(self.settings.http_host, self.settings.http_port)
         self.ops_http = HttpServer(self.settings.ops_host, self.settings.ops_port)
@@ -76,6 +78,9 @@ class Puente:
 
     async def _start_store(self) -> None:
         make_private_dir(self.settings.data_dir)
+        lock = _DataDirLock(self.settings.data_dir)
+        await lock.start()  # AlreadyRunning: another Puente has this DATA_DIR
+        self._started.append(lock)
         await self.store.start()
         self._started.append(self.store)
         await migrate(self.store.db)
@@ -150,6 +155,19 @@ class Puente:
                 await component.stop()
             except Exception:
                 log.exception("stopping %s failed", type(component).__name__)
+
+
+class _DataDirLock:
+    """One Puente per DATA_DIR (core/instance_lock.py), held from start to stop."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._lock = InstanceLock(data_dir)
+
+    async def start(self) -> None:
+        self._lock.acquire()
+
+    async def stop(self) -> None:
+        self._lock.release()
 
 
 class _Indexes:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from core.logs import register_secret, scrub
 from core.settings import Settings
-from core.store import Store
+from core.store import store_for
 
 Check = Callable[[Settings], Awaitable[str]]
 
 
 async def check_store(settings: Settings) -> str:
-    store = Store(settings.mongodb_uri, settings.mongodb_db, settings.data_dir)
+    store = store_for(settings)
     try:
         await store.start()
     finally:

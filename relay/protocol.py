@@ -1,4 +1,4 @@
-"""The bridge protocol (shared/PROTOCOL.md, version 1) as typed frames.
+"""The bridge protocol (docs/PROTOCOL.md, version 1) as typed frames.
 
 Raw JSON becomes one of these small objects at the edge; nothing past the bridge
 connection touches a raw dict.

@@ -28,8 +28,7 @@ def clock() -> FakeClock:
 async def store(request, tmp_path):
     store = make_store(request.param, tmp_path / "data")
     await store.start()
-    if request.param != "sqlite":
-        await migrate(store.db)
+    await migrate(store.db)
     yield store
     await drop_if_real(store, request.param)
     await store.stop()

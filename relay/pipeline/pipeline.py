@@ -19,10 +19,13 @@ import time
 from datetime import timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from core.bus import EventBus
 from core.clock import Clock
 from core.events import (
+    Alert,
+    AlertKind,
     BridgeConnected,
     TenantDeleted,
     TenantKeyChanged,
@@ -31,6 +34,7 @@ from core.events import (
 )
 from core.metrics import Metrics
 from core.settings import Settings
+from core.sqlite import DatabaseFull, DatabaseReadOnly
 from core.tasks import cancel, spawn
 from relay.assistant import Assistant, OpenAIClients, RetryPolicy
 from relay.bridges.errors import BridgeError
@@ -58,6 +62,8 @@ HANDLED_KINDS = {"text", "audio", "image"}
 # row, then left pending for the sweep, which tries it this many more rounds.
 OWNER_ATTEMPTS = 3
 OWNER_SWEEP_ROUNDS = 3
+# What a store says when it cannot write now; the message waits in the bridge instead.
+STORE_TROUBLE = (DatabaseFull, DatabaseReadOnly, PyMongoError)
 # WebSocket close code asking a bridge to reconnect later (its tenant's inbox is full).
 CLOSE_TRY_AGAIN_LATER = 1013
 
@@ -124,6 +130,7 @@ class Pipeline:
         self._resumed: set[str] = set()  # tenants whose backlog from before this run is queued
         self._owner_rounds: dict[tuple[str, str], int] = {}
         self._background: set[asyncio.Task] = set()
+        self._store_down = False
 
     @property
     def repositories(self) -> list:
@@ -190,9 +197,25 @@ class Pipeline:
         """Error boundary for one MessageReceived: never lets one message stop the others."""
         try:
             await self._receive(event.tenant, event.message)
+        except STORE_TROUBLE as exc:
+            self._store_refused(event.tenant, exc)
         except Exception:
             self._metrics.errors.labels("pipeline").inc()
             log.exception("tenant %s: message %s could not be handled", event.tenant, event.message.id)
+        else:
+            if self._store_down:
+                self._store_down = False
+                log.warning("the store takes writes again; waiting messages are being recorded")
+
+    def _store_refused(self, slug: str, exc: Exception) -> None:
+        """The store cannot record (disk full, read-only, unreachable): the message stays
+        unacked on the phone's side, and the bridge is asked to send it again later."""
+        self._metrics.errors.labels("store").inc()
+        if not self._store_down:
+            self._store_down = True
+            log.error("the store refuses writes (%s); messages wait unacked in the bridges until it recovers", exc)
+            self._bus.publish(Alert(slug, AlertKind.STORE_TROUBLE, {"reason": str(exc)}))
+        self._overflow(slug)  # the bridge reconnects with backoff and resends what is unacked
 
     async def _receive(self, slug: str, message: Message) -> None:
         if message.sent_by_bridge and message.from_me:

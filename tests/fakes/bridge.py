@@ -1,4 +1,4 @@
-"""A fake WhatsApp bridge: the client side of shared/PROTOCOL.md, driven by tests.
+"""A fake WhatsApp bridge: the client side of docs/PROTOCOL.md, driven by tests.
 
 It connects to a relay's ``/bridge`` WebSocket like the Node bridge does, keeps every
 ``message`` frame until the relay acks it (resending the unacked ones in order after a

@@ -8,36 +8,20 @@ import os
 import uuid
 from pathlib import Path
 
-from core.sqlite import Database
 from core.store import Store
 
 BACKENDS = ["sqlite", "mongoeco"] + (["mongodb"] if os.environ.get("TEST_MONGODB_URI") else [])
 
 
-class SqliteStore:
-    """The embedded SQLite store as the tests use it (until core.store.Store opens it)."""
-
-    kind = "sqlite"
-
-    def __init__(self, data_dir: Path) -> None:
-        self.db = Database(data_dir / "puente.db")
-
-    async def start(self) -> None:
-        await self.db.start()
-
-    async def stop(self) -> None:
-        await self.db.stop()
-
-
-def make_store(backend: str, data_dir: Path) -> Store | SqliteStore:
+def make_store(backend: str, data_dir: Path) -> Store:
     """A store on a fresh database of the given back-end."""
     if backend == "sqlite":
-        return SqliteStore(data_dir)
+        return Store(None, "puente", data_dir)
     if backend == "mongodb":
         return Store(os.environ["TEST_MONGODB_URI"], f"puente_test_{uuid.uuid4().hex[:12]}", data_dir)
     # In this process: a store per test starts in milliseconds instead of a second. The
     # composition root (puente.app.Puente) and `puente run` use the store's own process.
-    return Store(None, "puente", data_dir, own_process=False)
+    return Store(None, "puente", data_dir, engine="mongoeco", own_process=False)
 
 
 async def drop_if_real(store: Store, backend: str) -> None:
