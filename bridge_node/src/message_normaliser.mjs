@@ -289,13 +289,14 @@ async function attachMedia(frame, message, content, contentType, context) {
     timeoutMs: context.mediaTimeoutMs ?? MEDIA_DOWNLOAD_TIMEOUT_MS,
   });
   if (!result.ok) {
-    context.logger.warn({ messageId: message.key.id, omitted: result.omitted, err: result.error ? String(result.error) : undefined },
-      'media left out of the message');
-    frame.media_omitted = result.omitted;
+    const { omitted, error } = /** @type {Extract<typeof result, {ok: false}>} */ (result);
+    context.logger.warn({ messageId: message.key.id, omitted, err: error ? String(error) : undefined }, 'media left out of the message');
+    frame.media_omitted = omitted;
     return;
   }
+  const { data } = /** @type {Extract<typeof result, {ok: true}>} */ (result);
   /** @type {import('./protocol.mjs').MessageMedia} */
-  const attached = { mime: media.mimetype || 'application/octet-stream', data_base64: result.data.toString('base64') };
+  const attached = { mime: media.mimetype || 'application/octet-stream', data_base64: data.toString('base64') };
   if (contentType === 'audioMessage' && typeof media.seconds === 'number') attached.seconds = media.seconds;
   frame.media = attached;
 }

@@ -1,9 +1,10 @@
 // @ts-check
 /**
- * `message` frames the relay has not acked yet, kept durably and in arrival order.
+ * Event frames (`message`, `send_failed`) the relay has not acked yet, kept durably and
+ * in arrival order.
  */
 
-/** The durable queue of unacked `message` frames. */
+/** The durable queue of unacked event frames. */
 export class MessageOutbox {
   /** @param {import('better-sqlite3').Database} db */
   constructor(db) {
@@ -14,7 +15,7 @@ export class MessageOutbox {
 
   /**
    * Keep a frame until it is acked; a frame whose id is already waiting is not added twice.
-   * @param {import('./protocol.mjs').MessageFrame} frame
+   * @param {import('./protocol.mjs').EventFrame} frame
    * @returns {boolean} whether the frame was new
    */
   add(frame) {
@@ -29,7 +30,7 @@ export class MessageOutbox {
     this.remove.run(id);
   }
 
-  /** @returns {import('./protocol.mjs').MessageFrame[]} every unacked frame, oldest first */
+  /** @returns {import('./protocol.mjs').EventFrame[]} every unacked frame, oldest first */
   pending() {
     return this.selectAll.all().map((row) => JSON.parse(/** @type {{frame: string}} */ (row).frame));
   }

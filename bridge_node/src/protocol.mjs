@@ -145,7 +145,7 @@ export function frameBytes(frame) {
  */
 export function fitFrame(frame, maxBytes = MAX_FRAME_BYTES) {
   if (frameBytes(frame) <= maxBytes) return frame;
-  if ('media' in frame) {
+  if ('media' in /** @type {Record<string, unknown>} */ (frame)) {
     const { media: _media, ...rest } = /** @type {any} */ (frame);
     const stripped = /** @type {F} */ ({ ...rest, media_omitted: 'too_large' });
     if (frameBytes(stripped) <= maxBytes) return stripped;
