@@ -23,12 +23,17 @@ from relay.assistant import OpenAIClients
 from relay.chats import open_chats
 from relay.message_log import open_message_log
 from relay.openai_errors import open_openai_errors
+from tenants.audit import RETENTION as AUDIT_RETENTION
+from tenants.audit import open_audit_log
 from tenants.model import Tenant
 from tenants.service import TenantService
 
 log = logging.getLogger("relay.cleanup")
 
 DEDUPE_DAYS = 7
+# A chat that holds nothing any more (no conversation, live or retired, no pause) is
+# forgotten after this long: longer than every other window (memory, handoff, dedupe).
+STALE_CHAT_DAYS = 30
 
 
 @dataclass
@@ -38,6 +43,8 @@ class CleanupCounts:
     conversations_forgotten: int = 0
     handoffs_ended: int = 0
     records_removed: int = 0
+    chats_forgotten: int = 0
+    audit_removed: int = 0
     failures: int = 0
     failed_tenants: list[str] = field(default_factory=list)
 
@@ -52,6 +59,7 @@ class Cleanup:
         self._chats = open_chats(db)
         self._messages = open_message_log(db)
         self._errors = open_openai_errors(db)
+        self._audit = open_audit_log(db, clock)
         self._tenants = tenants
         self._clients = clients
         self._clock = clock
@@ -97,11 +105,14 @@ class Cleanup:
                 counts.failed_tenants.append(tenant.slug)
                 log.warning("cleanup of tenant %s stopped: %s", tenant.slug, type(exc).__name__)
         counts.records_removed = await self._messages.forget_old(now, DEDUPE_DAYS)
+        counts.chats_forgotten = await self._chats.forget_stale(now - timedelta(days=STALE_CHAT_DAYS))
+        counts.audit_removed = await self._audit.forget_older_than(now - AUDIT_RETENTION)
         await self._errors.forget_old(now)
         log.info(
-            "cleanup: %d conversation(s) forgotten, %d handoff(s) ended, %d quiet chat log(s) removed, "
-            "%d failure(s)", counts.conversations_forgotten, counts.handoffs_ended,
-            counts.records_removed, counts.failures,
+            "cleanup: %d conversation(s) forgotten, %d handoff(s) ended, %d quiet chat log(s) and %d stale "
+            "chat(s) removed, %d audit entries past retention, %d failure(s)", counts.conversations_forgotten,
+            counts.handoffs_ended, counts.records_removed, counts.chats_forgotten, counts.audit_removed,
+            counts.failures,
         )
         return counts
 

@@ -48,6 +48,11 @@ class Stats:
         self._errors = open_openai_errors(db)
         self._clock = clock
 
+    @property
+    def repositories(self) -> list:
+        """What it reads, for whoever builds it without a pipeline to create the tables."""
+        return [self._chats, self._messages, self._errors]
+
     async def tenant_summary(self, slug: str) -> TenantSummary:
         today = day_of(self._clock.now())
         return TenantSummary(

@@ -23,7 +23,8 @@ from relay.message_log import (
 from relay.message_media import StoredMedia, open_media
 from relay.outbox import OutgoingText, open_outbox, prepare, turn_ref
 from relay.protocol import Media, Message
-from tests.support.stores import BACKENDS
+from tests.support.stores import BACKENDS, everything_stored
+
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 CHAT = "56911110000@s.whatsapp.net"
@@ -65,13 +66,6 @@ async def media(store, log):
     media = open_media(store.db)
     await media.ensure_indexes()
     return media
-
-
-async def everything_stored(store) -> str:
-    """Every value the store holds, as text (to prove what it does not keep)."""
-    if isinstance(store.db, Database):
-        return await store.db.read(lambda conn: "\n".join(conn.iterdump()))
-    return str([await store.db[name].find({}).to_list() for name in await store.db.list_collection_names()])
 
 
 def reply(tenant: str, ids: list[str], *texts: str, chat: str = CHAT) -> list[OutgoingText]:

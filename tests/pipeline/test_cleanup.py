@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from relay.message_log.mongo import MongoMessageLog
+from relay.chats import PauseKind
 from tests.support.pipeline import CUSTOMER, CUSTOMER_CHAT
+from tests.support.stores import everything_stored
 
 OTHER = "5491144445555"
 OTHER_CHAT = f"{OTHER}@s.whatsapp.net"
@@ -119,11 +120,10 @@ async def test_expired_handoff_resumes_in_the_cleanup(rig, clock):
 async def test_old_records_go_and_no_answered_text_is_kept(rig, clock):
     await rig.add_tenant()
     bridge = await rig.connect()
-    await customer_says(rig, bridge, CUSTOMER, "mi dirección es Calle Falsa 123")
-    messages = rig.store.db[MongoMessageLog.COLLECTION]
-    stored = str(await messages.find({}).to_list())
+    mid = await customer_says(rig, bridge, CUSTOMER, "mi dirección es Calle Falsa 123")
+    stored = await everything_stored(rig.store)
     assert "Calle Falsa" not in stored and "mi dirección" not in stored
-    assert await messages.count_documents({}) >= 1
+    assert await rig.pipeline.messages.recorded("panaderia", [mid]) == {mid}
     summary = await rig.stats.tenant_summary("panaderia")
     assert (summary.chats, summary.messages_today, summary.answered_today) == (1, 1, 1)
     totals = await rig.stats.totals()
@@ -131,7 +131,7 @@ async def test_old_records_go_and_no_answered_text_is_kept(rig, clock):
     clock.advance(days=8)
     counts = await rig.cleanup.run()
     assert counts.records_removed >= 1
-    assert await messages.count_documents({}) == 0
+    assert await rig.pipeline.messages.recorded("panaderia", [mid]) == set()
 
 
 async def test_scheduled_cleanup_runs_at_start_up(rig, clock):
@@ -144,3 +144,23 @@ async def test_scheduled_cleanup_runs_at_start_up(rig, clock):
         await rig.wait_for(lambda: rig.openai.conversations_deleted == 1)
     finally:
         await rig.cleanup.stop()
+
+
+async def test_nothing_grows_without_bound_stale_chats_and_old_audit_entries_go(rig, clock):
+    await rig.add_tenant(memory_hours=24)
+    bridge = await rig.connect()
+    await customer_says(rig, bridge, CUSTOMER, "hola")
+    await rig.pipeline.chats.pause("panaderia", OTHER_CHAT, PauseKind.MANUAL,
+                                   clock.now())
+    clock.advance(days=40)  # the customer's conversation was forgotten long ago; the paused chat stays paused
+    await rig.tenants.update_settings("panaderia", "test", debounce_seconds=0)  # a fresh audit entry
+    counts = await rig.cleanup.run()
+    assert counts.conversations_forgotten == 1  # forgotten at OpenAI first, then the empty chat goes
+    assert counts.chats_forgotten == 1
+    assert await rig.pipeline.chats.get("panaderia", CUSTOMER_CHAT) is None
+    assert (await rig.pipeline.chats.get("panaderia", OTHER_CHAT)).paused  # a pause is state: kept
+    clock.advance(days=365)
+    counts = await rig.cleanup.run()
+    assert counts.audit_removed >= 2  # the creation and the settings change, a year on
+    await customer_says(rig, bridge, CUSTOMER, "volví")  # a forgotten customer is simply new again
+    assert bridge.sent[-1]["text"] == "Respuesta a: volví"

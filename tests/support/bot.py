@@ -56,9 +56,11 @@ class BotRig:
         )
         mailer = InviteMailer(self.settings) if self.smtp_port else None
         qr_watchers = open_qr_watchers(self.store.db)
-        await qr_watchers.ensure_indexes()
+        stats = Stats(self.store.db, self.clock)
+        for repo in (qr_watchers, *stats.repositories):
+            await repo.ensure_indexes()
         self.bot = AdminBot(self.settings, self.relay.tenants, self.relay.bus, self.relay.login, self.relay.states,
-                            Stats(self.store.db, self.clock), mailer, self.clock,
+                            stats, mailer, self.clock,
                             qr_watchers=qr_watchers, poll_timeout=1)
         await self.bot.start()
         return self

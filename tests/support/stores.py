@@ -8,6 +8,7 @@ import os
 import uuid
 from pathlib import Path
 
+from core.sqlite import Database
 from core.store import Store
 
 BACKENDS = ["sqlite", "mongoeco"] + (["mongodb"] if os.environ.get("TEST_MONGODB_URI") else [])
@@ -28,3 +29,10 @@ async def drop_if_real(store: Store, backend: str) -> None:
     """Leave nothing behind on a real server."""
     if backend == "mongodb":
         await store.db.client.drop_database(store.db.name)
+
+
+async def everything_stored(store) -> str:
+    """Every value the store holds, as text (to prove what it does not keep)."""
+    if isinstance(store.db, Database):
+        return await store.db.read(lambda conn: "\n".join(conn.iterdump()))
+    return str([await store.db[name].find({}).to_list() for name in await store.db.list_collection_names()])

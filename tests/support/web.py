@@ -67,6 +67,7 @@ class LandingRig:
             self.tenants, supervisor, self.bridges, self.states, pairing_timeout=pairing_timeout, connect_timeout=2.0
         )
         self.stats = Stats(store.db, clock)
+        self._indexed += self.stats.repositories
         self.pages = LandingPages(self.settings, self.tenants, self.states, self.login, self.stats, self.bus, clock,
                                   **pages)
         self.ops = OpsEndpoints(store, self.metrics, lambda: self.bot_polling)
