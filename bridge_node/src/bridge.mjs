@@ -28,6 +28,7 @@ import { CommandRefused } from './whatsapp_session.mjs';
  * @property {import('./bridge_settings.mjs').BridgeSettingsStore} settings
  * @property {import('pino').Logger} logger
  * @property {number} [typingRefreshMs] how often `composing` is repeated (10 s)
+ * @property {number} [maxTypingMs] typing without a reply or `paused` ends after this long (2 min)
  * @property {number} [mediaTimeoutMs] give up a media download after this long (60 s)
  * @property {number} [callMessageIntervalMs] tell one caller at most this often (1 h)
  */
@@ -51,7 +52,9 @@ export class Bridge extends EventEmitter {
     this.settings = deps.settings;
     this.logger = deps.logger;
     this.mediaTimeoutMs = deps.mediaTimeoutMs;
-    this.presence = new TypingPresence({ session: this.session, logger: this.logger, refreshMs: deps.typingRefreshMs });
+    this.presence = new TypingPresence({
+      session: this.session, logger: this.logger, refreshMs: deps.typingRefreshMs, maxTypingMs: deps.maxTypingMs,
+    });
     this.calls = new CallResponder({
       session: this.session,
       settings: this.settings,

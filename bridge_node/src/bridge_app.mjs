@@ -31,6 +31,7 @@ import { WhatsAppSession } from './whatsapp_session.mjs';
  * @property {import('./whatsapp_session.mjs').SessionTuning} [session]
  * @property {number} [perChatIntervalMs]
  * @property {number} [typingRefreshMs]
+ * @property {number} [maxTypingMs]
  * @property {number} [mediaTimeoutMs]
  * @property {number} [callMessageIntervalMs]
  */
@@ -91,6 +92,7 @@ export class BridgeApp {
       settings: new BridgeSettingsStore(this.db),
       logger: this.logger,
       typingRefreshMs: overrides.typingRefreshMs,
+      maxTypingMs: overrides.maxTypingMs,
       mediaTimeoutMs: overrides.mediaTimeoutMs,
       callMessageIntervalMs: overrides.callMessageIntervalMs,
     });

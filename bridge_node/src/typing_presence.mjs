@@ -12,12 +12,15 @@
 /** Drives presence for every chat of the session. */
 export class TypingPresence {
   /**
-   * @param {{session: import('./whatsapp_session.mjs').WhatsAppSession, logger: import('pino').Logger, refreshMs?: number}} deps
+   * @param {{session: import('./whatsapp_session.mjs').WhatsAppSession, logger: import('pino').Logger,
+   *   refreshMs?: number, maxTypingMs?: number}} deps
    */
-  constructor({ session, logger, refreshMs = 10_000 }) {
+  constructor({ session, logger, refreshMs = 10_000, maxTypingMs = 120_000 }) {
     this.session = session;
     this.logger = logger;
     this.refreshMs = refreshMs;
+    /** A relay that never says `paused` (it crashed mid-reply) does not leave the chat typing forever. */
+    this.maxTypingMs = maxTypingMs;
     /** @type {Map<string, NodeJS.Timeout>} chats being typed to, with their refresh timer */
     this.typing = new Map();
     this.online = false;
@@ -64,7 +67,12 @@ export class TypingPresence {
       await this.send(undefined, 'available');
     }
     clearInterval(this.typing.get(chat));
-    this.typing.set(chat, setInterval(() => void this.send(chat, 'composing'), this.refreshMs));
+    const startedAt = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - startedAt + this.refreshMs > this.maxTypingMs) void this.paused(chat);
+      else void this.send(chat, 'composing');
+    }, this.refreshMs);
+    this.typing.set(chat, timer);
     await this.send(chat, 'composing');
   }
 

@@ -15,6 +15,7 @@ describe('sending', () => {
   beforeEach(async () => { opened = await openOwnerBridge({ overrides: {
     session: { backoff: { initialMs: 50, maxMs: 200 }, socketUpTimeoutMs: 2000 },
     typingRefreshMs: 100,
+    maxTypingMs: 600,
     callMessageIntervalMs: 400,
     perChatIntervalMs: 0,
   } }); });
@@ -94,6 +95,16 @@ describe('sending', () => {
     assert.equal(states[0], 'available');
     assert.equal(states.at(-1), 'unavailable');
     assert.ok(records('presence').filter((r) => r.state === 'composing').every((r) => r.chat === CUSTOMER_PN));
+  });
+
+  test('typing the relay never ends stops by itself after the longest typing time', async () => {
+    opened.relay.send({ type: 'typing', chat: CUSTOMER_PN, state: 'composing' });
+    await waitUntil(() => records('presence').some((r) => r.state === 'unavailable'), 2000, 'typing given up');
+    const states = records('presence').map((r) => r.state);
+    assert.deepEqual(states.slice(-2), ['paused', 'unavailable']);
+    const settled = records('presence').length;
+    await sleep(250);
+    assert.equal(records('presence').length, settled);
   });
 
   test('calls are left alone unless the relay says to reject them', async () => {
