@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { FakeRelay } from './support/fake_relay.mjs';
 import { tempDir, waitUntil } from './support/bridge_harness.mjs';
+import { fixture } from './support/real_shapes.mjs';
 
 const MAIN = fileURLToPath(new URL('../src/main.mjs', import.meta.url));
 const TOKEN = 'very-secret-bridge-token';
@@ -69,6 +70,12 @@ describe('main.mjs', () => {
       control(env.PUENTE_FAKE_SOCKET, { op: 'message', id: 'P1', chat: '56933334444@s.whatsapp.net', text: 'hola', push_name: 'Ana' });
       const message = await relay.waitForFrame((f) => f.type === 'message' && f.id === 'P1');
       assert.equal(message.text, 'hola');
+      // A WAMessage replayed as WhatsApp sent it (a field report's log line) goes the same way.
+      control(env.PUENTE_FAKE_SOCKET, { op: 'message', raw: fixture('reaction') });
+      control(env.PUENTE_FAKE_SOCKET, { op: 'message', raw: fixture('lid_with_alt') });
+      const replayed = await relay.waitForFrame((f) => f.type === 'message' && f.id === fixture('lid_with_alt').key.id);
+      assert.equal(replayed.chat, '56933334444@s.whatsapp.net');
+      assert.ok(!relay.frames.some((f) => f.id === fixture('reaction').key.id), 'the reaction is not forwarded');
       relay.send({ type: 'send', ref: 'S1', chat: '56933334444@s.whatsapp.net', text: 'buenas' });
       const result = await relay.waitForFrame((f) => f.type === 'result' && f.ref === 'S1');
       assert.equal(result.ok, true);
