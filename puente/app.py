@@ -20,6 +20,7 @@ from core.metrics import Metrics
 from core.migrations import migrate
 from core.settings import Settings
 from core.store import store_for
+from puente.store_import import FormerStoreImport
 from relay.bridges.endpoint import BridgeEndpoint
 from relay.bridges.login import WhatsAppLogin
 from relay.bridges.registry import Bridges
@@ -128,7 +129,8 @@ class Puente:
     def _components(self) -> list[Component]:
         """In start order; they stop in reverse (the admin bot first, the store last)."""
         components: list[Component] = [
-            _Indexes(self._repositories), self.states, self.endpoint, self.pipeline, self.pages,
+            _Indexes(self._repositories), FormerStoreImport(self.store), self.states, self.endpoint, self.pipeline,
+            self.pages,
             self.bus, self.http, self.ops_http, self.supervisor, self.cleanup,
         ]
         if self.admin_bot is not None:

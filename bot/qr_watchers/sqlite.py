@@ -18,6 +18,13 @@ CREATE TABLE IF NOT EXISTS qr_watchers (
 """
 
 
+def import_documents(conn: sqlite3.Connection, docs: list[dict]) -> int:
+    """QR watchers as the MongoDB back-end stores them."""
+    conn.executemany("INSERT OR REPLACE INTO qr_watchers (tenant, chat_id, lang, message_id) VALUES (?, ?, ?, ?)",
+                     [(d["tenant"], d["chat_id"], d["lang"], d.get("message_id")) for d in docs])
+    return len(docs)
+
+
 class SqliteQrWatchers:
     """QR watchers on SQLite; each method is one transaction."""
 

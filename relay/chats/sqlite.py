@@ -60,6 +60,20 @@ def _ensure(conn: sqlite3.Connection, tenant: str, chat: str) -> None:
     conn.execute("INSERT OR IGNORE INTO chats (tenant, chat) VALUES (?, ?)", (tenant, chat))
 
 
+def import_documents(conn: sqlite3.Connection, docs: list[dict]) -> int:
+    """Chats as the MongoDB back-end stores them (a document per chat, retired conversations
+    in an array)."""
+    columns = ("name", "phone", "conversation_id", "pause_kind", "paused_at", "last_customer_at", "last_owner_at",
+               "last_activity_at", "unsupported_at", "fallback_at")
+    moments = {"paused_at", "last_customer_at", "last_owner_at", "last_activity_at", "unsupported_at", "fallback_at"}
+    rows = [(d["tenant"], d["chat"], *(stamp(d.get(c)) if c in moments else d.get(c) for c in columns)) for d in docs]
+    conn.executemany(f"INSERT OR REPLACE INTO chats (tenant, chat, {', '.join(columns)}) "
+                     f"VALUES ({', '.join('?' * (len(columns) + 2))})", rows)
+    conn.executemany("INSERT OR IGNORE INTO retired_conversations VALUES (?, ?, ?)",
+                     [(d["tenant"], d["chat"], c) for d in docs for c in d.get("retired_conversations") or []])
+    return len(docs)
+
+
 class SqliteChats:
     """Chats on SQLite; each method is one transaction."""
 

@@ -225,6 +225,35 @@ def _delete_tenant(conn: sqlite3.Connection, tenant: str) -> int:
     return conn.execute("DELETE FROM message_chats WHERE tenant = ?", (tenant,)).rowcount
 
 
+def import_documents(conn: sqlite3.Connection, docs: list[dict[str, Any]]) -> int:
+    """The message log as the MongoDB back-end stores it: a document per chat with its seen
+    and failed ids, pending entries, daily counters (summed per tenant) and outbox."""
+    for doc in docs:
+        tenant, chat = doc["tenant"], doc["chat"]
+        seen, failed = doc.get("seen") or [], doc.get("failed") or []
+        days = doc.get("days") or {}
+        conn.execute("INSERT OR REPLACE INTO message_chats (tenant, chat, last_at, seen_seq, failed_seq, counted_day) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", (tenant, chat, stamp(doc.get("last_at")) or 0, len(seen), len(failed),
+                                                   max(days) if days else None))
+        kept = list(dict.fromkeys(reversed(seen)))[::-1][-SEEN_PER_CHAT:]  # a repeated id once, at its last place
+        conn.executemany("INSERT OR IGNORE INTO message_seen (tenant, chat, seq, id) VALUES (?, ?, ?, ?)",
+                         [(tenant, chat, len(seen) - len(kept) + n + 1, mid) for n, mid in enumerate(kept)])
+        conn.executemany("INSERT OR IGNORE INTO message_failed (tenant, chat, seq, id) VALUES (?, ?, ?, ?)",
+                         [(tenant, chat, n + 1, mid) for n, mid in enumerate(failed[-FAILED_PER_CHAT:])])
+        conn.executemany(
+            "INSERT OR IGNORE INTO message_pending (tenant, chat, id, ord, kind, text, received_at, at, owner, sender, "
+            "media) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(tenant, chat, p["id"], p["order"], p.get("kind", "text"), p.get("text"), stamp(p.get("received_at")) or 0,
+              stamp(p.get("at")), int(bool(p.get("owner"))), p.get("sender"), int(bool(p.get("media"))))
+             for p in doc.get("pending") or []])
+        conn.executemany(
+            "INSERT INTO message_days (tenant, day, incoming, answered) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, day) "
+            "DO UPDATE SET incoming = incoming + excluded.incoming, answered = answered + excluded.answered",
+            [(tenant, day, int(c.get("in", 0)), int(c.get("answered", 0))) for day, c in days.items()])
+        queue(conn, tenant, chat, doc.get("outbox") or [])
+    return len(docs)
+
+
 class SqliteMessageLog:
     """The message log on SQLite; each method is one transaction."""
 

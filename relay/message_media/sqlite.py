@@ -45,6 +45,14 @@ def delete_tenant(conn: sqlite3.Connection, tenant: str) -> int:
     return conn.execute("DELETE FROM message_media WHERE tenant = ?", (tenant,)).rowcount
 
 
+def import_documents(conn: sqlite3.Connection, docs: list[dict]) -> int:
+    """Pending media as the MongoDB back-end stores it (`_id` is "tenant|message id")."""
+    for doc in docs:
+        message_id = doc["_id"].split("|", 1)[1]
+        put(conn, doc["tenant"], message_id, StoredMedia(doc["data_base64"], doc["mime"]), doc["received_at"])
+    return len(docs)
+
+
 class SqliteMessageMedia:
     """Media of pending messages on SQLite; each method is one transaction."""
 

@@ -29,6 +29,15 @@ CREATE TABLE IF NOT EXISTS openai_error_kinds (
 """
 
 
+def import_documents(conn: sqlite3.Connection, docs: list[dict]) -> int:
+    """Error counts as the MongoDB back-end stores them (a document per tenant and day)."""
+    conn.executemany("INSERT OR REPLACE INTO openai_errors (tenant, day, count) VALUES (?, ?, ?)",
+                     [(d["tenant"], d["day"], int(d.get("count", 0))) for d in docs])
+    conn.executemany("INSERT OR REPLACE INTO openai_error_kinds (tenant, day, kind, count) VALUES (?, ?, ?, ?)",
+                     [(d["tenant"], d["day"], kind, int(n)) for d in docs for kind, n in (d.get("kinds") or {}).items()])
+    return len(docs)
+
+
 class SqliteOpenAIErrors:
     """OpenAI error counts on SQLite; each method is one transaction."""
 

@@ -43,6 +43,15 @@ def _entry(row: tuple) -> AuditEntry:
     return AuditEntry(actor, action, tenant, moment(at), json.loads(detail, object_hook=_decode))
 
 
+def import_documents(conn: sqlite3.Connection, docs: list[dict[str, Any]]) -> int:
+    """Audit entries as the MongoDB back-end stores them, in the order they were recorded."""
+    conn.executemany("INSERT INTO audit (tenant, actor, action, at, detail) VALUES (?, ?, ?, ?, ?)",
+                     [(d["tenant"], d["actor"], d["action"], stamp(d["at"]), json.dumps(d.get("detail") or {},
+                                                                                        default=_encode))
+                      for d in sorted(docs, key=lambda d: (d["at"], str(d.get("_id"))))])
+    return len(docs)
+
+
 class SqliteAuditLog:
     """Appends and reads audit entries on SQLite; each method is one transaction."""
 

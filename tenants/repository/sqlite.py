@@ -60,6 +60,13 @@ def _get(conn: sqlite3.Connection, slug: str) -> dict[str, Any] | None:
     return _load(row[0]) if row else None
 
 
+def import_documents(conn: sqlite3.Connection, docs: list[dict[str, Any]]) -> int:
+    """Tenants as the MongoDB back-end stores them (the former embedded store's `tenants`)."""
+    conn.executemany("INSERT OR REPLACE INTO tenants (slug, landing_token_hash, enabled, doc) VALUES (?, ?, ?, ?)",
+                     [_row(doc) for doc in docs])
+    return len(docs)
+
+
 class SqliteTenants:
     """Stores tenants on SQLite; each method is one transaction."""
 
