@@ -4,26 +4,19 @@
  * reconnecting by the policy of connection_policy.mjs, and the commands the relay gives.
  */
 import { EventEmitter } from 'node:events';
-import { clearUnfinishedLogin, isLinked } from './auth_state.mjs';
+import { isLinked } from './auth_state.mjs';
+import { CommandRefused } from './command_refused.mjs';
 import { Backoff } from './backoff.mjs';
 import { decideAfterClose } from './connection_policy.mjs';
-import { PairingAttempt } from './pairing_attempt.mjs';
+import { PairingFlow } from './pairing_flow.mjs';
 import { isoTime } from './protocol.mjs';
 import { QR_LIFETIME_MS, isIgnoredJid } from './whatsapp_socket.mjs';
+
+export { CommandRefused };
 
 const RECENT_MESSAGES = 500;
 /** setTimeout cannot wait longer than this (about 24.8 days); longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Raised when a command cannot be carried out in the session's current state. */
-export class CommandRefused extends Error {
-  /** @param {string} code short reason given to the relay, e.g. `not_connected` */
-  constructor(code) {
-    super(code);
-    this.name = 'CommandRefused';
-    this.code = code;
-  }
-}
 
 /**
  * @typedef {import('./protocol.mjs').StatusFrame} StatusFrame
@@ -86,8 +79,8 @@ export class WhatsAppSession extends EventEmitter {
     this.auth = undefined;
     /** @type {WeakMap<WhatsAppSocket, {promise: Promise<void>, resolve: () => void, reject: (e: Error) => void}>} */
     this.firstQr = new WeakMap();
-    /** @type {PairingAttempt | undefined} a pairing-code login under way */
-    this.pairing = undefined;
+    /** Pairing-code logins; `pairingFlow.attempt` is the one under way, if any. */
+    this.pairingFlow = new PairingFlow(this);
     /** @type {import('baileys').WAVersion | undefined} */
     this.version = undefined;
     /** @type {Map<string, WAMessage>} received messages, for quotes and read receipts */
@@ -113,7 +106,7 @@ export class WhatsAppSession extends EventEmitter {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.stableTimer);
-    this.pairing?.cancel();
+    this.pairingFlow.forget();
     await this.runLifecycle(() => this.closeSocket());
   }
 
@@ -229,69 +222,12 @@ export class WhatsAppSession extends EventEmitter {
   }
 
   /**
-   * Log in with a pairing code for `phone`. A fresh socket is opened for it, with long-lived
-   * QR refs so the socket (and the code, which dies with it) outlives the code's ~3 minutes;
-   * the code is asked for on that socket's first QR, when Baileys can send the request.
+   * Log in with a pairing code for `phone` (see pairing_flow.mjs).
    * @param {string} phone digits only
    * @returns {Promise<string>} the code
    */
-  async requestPairingCode(phone) {
-    if (this.isLinked()) throw new CommandRefused('already_registered');
-    if (this.halted || this.stopped) throw new CommandRefused('not_connected');
-    const socket = await this.runLifecycle(() => this.startPairing(phone));
-    if (!socket) throw new CommandRefused('not_connected');
-    return this.issuePairingCode(socket, phone);
-  }
-
-  /** @param {string} phone */
-  async startPairing(phone) {
-    this.pairing?.cancel();
-    this.pairing = new PairingAttempt(phone);
-    await this.closeSocket();
-    this.forgetUnfinishedLogin();
-    await this.openSocket();
-    return this.socket;
-  }
-
-  /**
-   * @param {WhatsAppSocket} socket a pairing socket
-   * @param {string} phone
-   */
-  async issuePairingCode(socket, phone) {
-    const ready = this.firstQr.get(socket);
-    if (!ready) throw new CommandRefused('socket_replaced');
-    await withTimeout(ready.promise, this.socketUpTimeoutMs, 'socket_not_up');
-    const attempt = this.pairing;
-    if (socket !== this.socket || !attempt) throw new CommandRefused('socket_replaced');
-    const code = await socket.requestPairingCode(phone);
-    const expiresAt = new Date(Date.now() + this.pairingCodeLifetimeMs);
-    attempt.issued(code, expiresAt, () => void this.runLifecycle(() => this.abandonPairing('pairing_code_expired')));
-    this.emit('pairing_code', { code, phone, expiresAt });
-    this.setStatus('pairing');
-    return code;
-  }
-
-  /**
-   * The code expired unused: forget the attempt and the `me` it wrote, so the next socket
-   * registers afresh; QRs on the current socket still work.
-   * @param {string} reason
-   */
-  async abandonPairing(reason) {
-    if (!this.pairing) return;
-    this.pairing.cancel();
-    this.pairing = undefined;
-    this.forgetUnfinishedLogin();
-    this.logger.info({ reason }, 'pairing attempt abandoned');
-    if (this.status.state === 'pairing') this.setStatus('waiting_qr', { reason });
-  }
-
-  forgetUnfinishedLogin() {
-    const auth = this.auth;
-    if (auth && clearUnfinishedLogin(auth.creds)) this.authStore.saveCreds(auth.creds);
-    else if (!auth) {
-      const stored = this.authStore.load();
-      if (clearUnfinishedLogin(stored.creds)) this.authStore.saveCreds(stored.creds);
-    }
+  requestPairingCode(phone) {
+    return this.pairingFlow.request(phone);
   }
 
   /** Unlink the device, wipe the session and start a fresh login. */
@@ -323,7 +259,7 @@ export class WhatsAppSession extends EventEmitter {
     if (this.stopped || this.halted) return;
     const auth = this.authStore.load();
     this.auth = auth;
-    const qrTimeoutMs = this.pairing ? this.pairingQrTimeoutMs : this.qrTimeoutMs;
+    const qrTimeoutMs = this.pairingFlow.attempt ? this.pairingQrTimeoutMs : this.qrTimeoutMs;
     const socket = this.factory.create({
       auth,
       version: this.version,
@@ -338,10 +274,7 @@ export class WhatsAppSession extends EventEmitter {
     socket.events.on('creds.update', () => {
       if (socket !== this.socket) return;
       this.authStore.saveCreds(auth.creds);
-      if (isLinked(auth.creds) && this.pairing?.code) {
-        this.pairing.cancel();
-        this.pairing = undefined;
-      }
+      if (isLinked(auth.creds)) this.pairingFlow.forget();
     });
     socket.events.on('messages.upsert', (upsert) => {
       if (socket === this.socket) this.onUpsert(upsert);
@@ -409,7 +342,7 @@ export class WhatsAppSession extends EventEmitter {
     const decision = decideAfterClose(code, message, data);
     const { action, reason } = decision;
     this.logger.info({ code, action, reason }, 'WhatsApp connection closed');
-    if (this.pairing && (action === 'qr_timeout' || action === 'back_off')) return this.renewPairing(reason);
+    if (this.pairingFlow.attempt && (action === 'qr_timeout' || action === 'back_off')) return this.pairingFlow.socketEnded(reason);
     switch (action) {
       case 'reconnect_now':
         this.setStatus('reconnecting', { reason });
@@ -448,33 +381,9 @@ export class WhatsAppSession extends EventEmitter {
     }
   }
 
-  /**
-   * A pairing socket closed before the login finished. While its code is still meant to be
-   * usable, a code is kept available: a fresh pairing socket asks for a new one (the old one
-   * died with its socket). An expired or never-issued attempt is dropped and QRs resume.
-   * @param {string} reason
-   */
-  async renewPairing(reason) {
-    const attempt = /** @type {PairingAttempt} */ (this.pairing);
-    if (!attempt.isOutstanding()) {
-      await this.abandonPairing(reason);
-      await this.closeSocket();
-      this.setStatus('reconnecting', { reason });
-      return this.scheduleReconnect(this.backoff.next());
-    }
-    this.logger.warn({ reason }, 'pairing socket closed while its code was out; asking for a new code');
-    const socket = await this.startPairing(attempt.phone);
-    if (!socket) return undefined;
-    this.issuePairingCode(socket, attempt.phone).catch((error) => {
-      this.logger.warn({ err: String(error) }, 'could not renew the pairing code');
-    });
-    return undefined;
-  }
-
   /** @param {string} reason */
   async relogin(reason) {
-    this.pairing?.cancel();
-    this.pairing = undefined;
+    this.pairingFlow.forget();
     await this.closeSocket();
     this.authStore.wipe();
     this.sentMessages.wipe();
@@ -562,20 +471,4 @@ function deferred() {
   const promise = new Promise((res, rej) => { resolve = () => res(undefined); reject = rej; });
   promise.catch(() => {});
   return { promise, resolve, reject };
-}
-
-/**
- * @template T
- * @param {Promise<T>} promise
- * @param {number} ms
- * @param {string} code CommandRefused code on timeout
- * @returns {Promise<T>}
- */
-function withTimeout(promise, ms, code) {
-  /** @type {NodeJS.Timeout | undefined} */
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new CommandRefused(code)), ms);
-  });
-  return /** @type {Promise<T>} */ (Promise.race([promise, timeout]).finally(() => clearTimeout(timer)));
 }
