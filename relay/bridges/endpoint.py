@@ -1,6 +1,7 @@
 """GET /bridge: where every tenant's bridge connects (docs/PROTOCOL.md).
 
-Credentials are checked before the upgrade (HTTP 401), `hello` must be the first frame,
+Credentials are checked before the upgrade (HTTP 401; 429 unchecked for an address with
+too many failures, see FailedLogins), `hello` must be the first frame,
 one connection per tenant lives at a time, and every later frame is parsed into a typed
 frame and handed on: states to WhatsAppStates, messages to the bus, results to the
 connection waiting on them. A bad frame costs one parse and closes that connection only.
@@ -10,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network
 
 from aiohttp import WSMsgType, web
 
 from core.bus import EventBus
+from core.clock import Clock, SystemClock
 from core.events import BridgeConnected, BridgeDisconnected, TenantDeleted, TenantDisabled
-from core.tasks import spawn
+from core.tasks import cancel, spawn
 from relay.bridges.connection import DEFAULT_COMMAND_TIMEOUT, BridgeConnection
 from relay.bridges.errors import BridgeError
 from relay.bridges.events import MessageReceived
+from relay.bridges.failed_logins import FailedLogins, client_address
 from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.protocol import (
@@ -57,7 +62,9 @@ class BridgeEndpoint:
     def __init__(
         self, app: web.Application, tenants: TenantService, bridges: Bridges, states: WhatsAppStates,
         bus: EventBus, *, heartbeat: float = 20.0, silence: float = 60.0, hello_timeout: float = 10.0,
-        command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+        command_timeout: float = DEFAULT_COMMAND_TIMEOUT, clock: Clock | None = None,
+        trusted_proxies: Sequence[IPv4Network | IPv6Network] = (), failures_per_window: int = 10,
+        failure_window: float = 60.0,
     ) -> None:
         self._tenants = tenants
         self._bridges = bridges
@@ -67,6 +74,9 @@ class BridgeEndpoint:
         self._silence = silence
         self._hello_timeout = hello_timeout
         self._command_timeout = command_timeout
+        self._trusted_proxies = tuple(trusted_proxies)
+        self.failed_logins = FailedLogins(clock or SystemClock(), limit=failures_per_window, window=failure_window)
+        self._sweeper: asyncio.Task[None] | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self._subscribed = False
         app.router.add_get(self.PATH, self.handle)
@@ -77,16 +87,33 @@ class BridgeEndpoint:
         if not self._subscribed:
             self._bus.subscribe("bridge-endpoint", self._on_tenant_gone, TenantDisabled, TenantDeleted)
             self._subscribed = True
+        if self._sweeper is None:
+            self._sweeper = spawn(self._sweep_failed_logins(), name="bridge-failed-logins")
 
     async def stop(self) -> None:
         """Close every bridge connection (they reconnect to the next relay)."""
+        await cancel(self._sweeper)
+        self._sweeper = None
+        self.failed_logins.sweep(final=True)
         await self._close_all()
+
+    async def _sweep_failed_logins(self) -> None:
+        """Summaries of failed logins come out within a quarter window of it, even once they stop."""
+        while True:
+            await asyncio.sleep(self.failed_logins.window / 4)
+            self.failed_logins.sweep()
 
     # --- the request -------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """One bridge connection from upgrade to close."""
-        slug = await self._authenticate(request)
+        address = client_address(request, self._trusted_proxies)
+        if self.failed_logins.limited(address):
+            # Unchecked, a correct token included: checking would hand a guesser back the
+            # rate the limit takes away. A bridge retries by itself once the window passes.
+            return web.Response(status=429, text="too many failed bridge logins from this address\n",
+                                headers={"Retry-After": f"{self.failed_logins.window:.0f}"})
+        slug = await self._authenticate(request, address)
         if slug is None:
             return web.Response(status=401, text="bad bridge credentials\n", headers={"WWW-Authenticate": "Bearer"})
         ws = web.WebSocketResponse(heartbeat=self._heartbeat, max_msg_size=MAX_FRAME_BYTES)
@@ -106,17 +133,17 @@ class BridgeEndpoint:
             self._sockets.discard(ws)
         return ws
 
-    async def _authenticate(self, request: web.Request) -> str | None:
+    async def _authenticate(self, request: web.Request, address: str) -> str | None:
         """The tenant's slug if the bearer token is its current bridge token."""
         slug = request.headers.get("X-Puente-Tenant", "").strip()
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         token = token.strip()
         # Cheap refusals first: a flood of garbage never reaches the store.
         if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN_LENGTH or not SLUG_RE.fullmatch(slug):
-            log.warning("bridge refused from %s: missing or malformed credentials", request.remote)
+            self.failed_logins.failed(address, "missing or malformed credentials")
             return None
         if await self._tenants.verify_bridge_token(slug, token) is None:
-            log.warning("bridge of tenant %s refused from %s: wrong token or unknown tenant", slug, request.remote)
+            self.failed_logins.failed(address, f"tenant {slug}: wrong token or unknown tenant")
             return None
         return slug
 
