@@ -58,6 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--output", default=str(RESULTS / "relay.json"))
     p.add_argument("--profile", default="", help="write a pyinstrument HTML profile of the relay here")
     p.add_argument("--trace-store", action="store_true", help="print the store commands that took the most time")
+    p.add_argument("--store", choices=("sqlite", "mongoeco"), default="sqlite",
+                   help="the embedded store to run on (MONGODB_URI, when set, wins)")
     return p.parse_args(argv)
 
 
@@ -87,7 +89,7 @@ async def run_relay(args: argparse.Namespace, openai_url: str, workdir: Path) ->
     settings = Settings(
         data_dir=workdir / "data", http_host="127.0.0.1", http_port=0, bridge_command="",
         openai_base_url=f"{openai_url}/v1", mongodb_uri=os.environ.get("MONGODB_URI") or None,
-        mongodb_db=f"puente_bench_{os.getpid()}", log_level="warning",
+        mongodb_db=f"puente_bench_{os.getpid()}", log_level="warning", embedded_store=args.store,
     )
     puente = Puente(settings, with_admin_bot=False)
     await puente.start()
@@ -106,20 +108,42 @@ async def run_relay(args: argparse.Namespace, openai_url: str, workdir: Path) ->
             sys.executable, "-m", "bench.relay_load", str(cfg_path), str(out_path), cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
         )
+        cpu = relay_cpu_seconds(puente)
+        steps_cpu: dict[str, float] = {}
         async for line in load.stderr:
             text = line.decode().rstrip()
             if text.startswith("{"):
-                print(format_step(json.loads(text)), flush=True)
+                step = json.loads(text)
+                now_cpu = relay_cpu_seconds(puente)
+                if step.get("answered"):
+                    steps_cpu[str(step["step"])] = round((now_cpu - cpu) * 1000 / step["answered"], 2)
+                    step["relay_cpu_ms_per_msg"] = steps_cpu[str(step["step"])]
+                cpu = now_cpu
+                print(format_step(step), flush=True)
             elif text:
                 print("load:", text, file=sys.stderr)
         if await load.wait() != 0:
             raise SystemExit("the load generator failed")
         result = json.loads(out_path.read_text())
+        for step in result.get("steps", []):
+            if str(step.get("step")) in steps_cpu:
+                step["relay_cpu_ms_per_msg"] = steps_cpu[str(step["step"])]
         if args.mongodb_cleanup:
             await puente.store.db.client.drop_database(settings.mongodb_db)
         return result
     finally:
         await puente.stop()
+
+
+def relay_cpu_seconds(puente: Puente) -> float:
+    """CPU time of the relay: this process (its store thread included) and, for mongoeco in a
+    process of its own, that process too."""
+    total = time.process_time()
+    process = getattr(puente.store, "_process", None)
+    if process is not None and process.pid:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def format_step(s: dict) -> str:
@@ -130,7 +154,8 @@ def format_step(s: dict) -> str:
         return f"{s['step']:>8}  skipped: the previous step saturated the relay"
     return (f"{s['step']:>8}  sent {s['sent']:>5}  answered {s['answered']:>5}  "
             f"achieved {s['achieved_rate']:>6}/s  p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  "
-            f"p99 {s['p99_ms']} ms  max {s['max_ms']} ms  late {s['late']}  dup {s['duplicated']}")
+            f"p99 {s['p99_ms']} ms  max {s['max_ms']} ms  late {s['late']}  dup {s['duplicated']}"
+            f"  cpu {s.get('relay_cpu_ms_per_msg', '?')} ms/msg")
 
 
 def machine() -> dict:
@@ -202,7 +227,7 @@ def main() -> None:
     run = {
         "label": args.label or time.strftime("%Y-%m-%d %H:%M", time.localtime(started)),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-        "machine": machine(), "store": "mongodb" if args.mongodb_cleanup else "embedded",
+        "machine": machine(), "store": "mongodb" if args.mongodb_cleanup else args.store,
         "tenants": args.tenants, "chats_per_tenant": args.chats, "openai_latency_s": args.openai_latency,
         "echo": not args.no_echo, "warmup_rate": args.warmup_rate, "harness": HARNESS, **result,
     }

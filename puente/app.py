@@ -99,7 +99,8 @@ class Puente:
         )
         self.bridges = Bridges()
         self.states = WhatsAppStates(self.tenants, bus, clock, self.metrics)
-        self.endpoint = BridgeEndpoint(self.http.app, self.tenants, self.bridges, self.states, bus)
+        self.endpoint = BridgeEndpoint(self.http.app, self.tenants, self.bridges, self.states, bus, clock=clock,
+                                       trusted_proxies=settings.trusted_proxies)
         self.supervisor = BridgeSupervisor(
             settings, self.tenants, self.bridges, self.states, bus, self.metrics, self._bridge_url, clock=clock,
             shutdown_grace=3.0, kill_grace=4.0,  # all within STOP_TIMEOUT of a SIGTERM

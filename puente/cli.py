@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        # Backups need the store only: they work on a machine without the bot's settings.
+        settings = load_settings(require_telegram=args.command in ("run", "check"))
     except ConfigError as exc:
         print(f"puente: configuration error: {exc}", file=sys.stderr)
         return 2

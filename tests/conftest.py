@@ -34,6 +34,17 @@ async def store(request, tmp_path):
     await store.stop()
 
 
+@pytest.fixture(params=[b for b in BACKENDS if b != "sqlite"])
+async def mongo_store(request, tmp_path):
+    """The MongoDB back-ends only, for what only they have (their migrations, indexes)."""
+    store = make_store(request.param, tmp_path / "data")
+    await store.start()
+    await migrate(store.db)
+    yield store
+    await drop_if_real(store, request.param)
+    await store.stop()
+
+
 @pytest.fixture
 def published() -> list:
     return []

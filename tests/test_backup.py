@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.support.faults import PYTHON, FaultWorld, subprocess_env
+from tests.support.faults import PYTHON, FaultWorld, free_port, subprocess_env
 from tests.support.pipeline import OWNER_PHONE
 
 PAUSED = "56911110000"
@@ -69,11 +69,21 @@ def test_backup_refuses_to_overwrite_a_file(tmp_path):
     assert existing.read_text() == "keep me"
 
 
+def run_puente(tmp_path: Path) -> subprocess.CompletedProcess:
+    """`puente run` with complete settings (Telegram at a closed port: it is not reached first)."""
+    env = subprocess_env({"DATA_DIR": str(tmp_path / "data"), "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35,
+                          "TELEGRAM_ADMIN_IDS": "1", "TELEGRAM_API_URL": f"http://127.0.0.1:{free_port()}",
+                          "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(free_port()), "BRIDGE_COMMAND": "",
+                          "LOG_LEVEL": "warning"})
+    return subprocess.run([PYTHON, "-m", "puente.cli", "run"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+
+
 def test_a_foreign_file_in_place_of_the_database_stops_start_up_with_one_line(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "puente.db").write_bytes(b"PK\x03\x04 this is a zip file, not a database" * 100)
-    done = puente(tmp_path, "run")
+    done = run_puente(tmp_path)
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "puente restore" in lines[0], done.stderr
@@ -87,7 +97,7 @@ def test_a_second_puente_on_the_same_data_dir_is_refused(tmp_path):
     held = InstanceLock(tmp_path / "data")
     held.acquire()
     try:
-        done = puente(tmp_path, "run")
+        done = run_puente(tmp_path)
     finally:
         held.release()
     assert done.returncode == 2 and "another Puente is running" in done.stderr

@@ -83,25 +83,25 @@ async def test_operator_to_customer_end_to_end(world):
     await bridge.stop()
 
 
-def _env(tmp_path: Path, telegram: FakeTelegram, port: int) -> dict[str, str]:
+def _env(tmp_path: Path, telegram: FakeTelegram, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MONGODB_", "HTTP_", "SMTP_", "OPS_"))}
     env.update(
         TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_ADMIN_IDS=str(ADMIN), TELEGRAM_API_URL=telegram.url,
         DATA_DIR=str(tmp_path / "data"), HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), BRIDGE_COMMAND="",
         OPS_PORT=str(free_port()),
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(ROOT), **extra,
     )
     return env
 
 
 @contextlib.asynccontextmanager
-async def puente_run(tmp_path, port: int):
+async def puente_run(tmp_path, port: int, **env: str):
     """`puente run` as a subprocess in a process group of its own, with a fake Telegram API,
     once /readyz answers 200; yields (process, telegram)."""
     telegram = FakeTelegram()
     await telegram.start()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "puente.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, port),
+        sys.executable, "-m", "puente.cli", "run", cwd=tmp_path, env=_env(tmp_path, telegram, port, **env),
         stderr=subprocess.PIPE, start_new_session=True,
     )
     try:
@@ -141,8 +141,9 @@ async def test_puente_run_answers_then_stops_cleanly_on_sigterm(tmp_path, unused
 
 
 async def test_puente_run_exits_with_a_clear_message_when_its_store_process_dies(tmp_path, unused_tcp_port):
-    """A supervisor (Docker, systemd) restarts Puente; a relay with no store must not linger."""
-    async with puente_run(tmp_path, unused_tcp_port) as (proc, _):
+    """A supervisor (Docker, systemd) restarts Puente; a relay with no store must not linger.
+    (The former embedded engine, mongoeco, runs in a process of its own; SQLite has none.)"""
+    async with puente_run(tmp_path, unused_tcp_port, EMBEDDED_STORE="mongoeco") as (proc, _):
         store = [pid for pid in children(proc.pid)
                  if b"core.embedded_store" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         assert len(store) == 1
@@ -154,8 +155,8 @@ async def test_puente_run_exits_with_a_clear_message_when_its_store_process_dies
 
 
 async def test_ctrl_c_stops_puente_run_and_its_store_process_cleanly(tmp_path, unused_tcp_port):
-    """Ctrl-C in a terminal signals the whole process group, the store process included."""
-    async with puente_run(tmp_path, unused_tcp_port) as (proc, _):
+    """Ctrl-C in a terminal signals the whole process group, the mongoeco store process included."""
+    async with puente_run(tmp_path, unused_tcp_port, EMBEDDED_STORE="mongoeco") as (proc, _):
         [store] = children(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)
         code, stderr = await exit_of(proc, 15)

@@ -1,26 +1,61 @@
-"""The store over the real PyMongo driver: embedded engine, or real MongoDB if configured."""
+"""The store: the embedded SQLite database, the former mongoeco engine, or a real MongoDB
+when configured; migrations numbered per back-end."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from core.migrations import SCHEMA_VERSION, SchemaTooNew, current_version, migrate
+from core.migrations import SCHEMA_VERSION, SQLITE_MIGRATIONS, SchemaTooNew, current_version, migrate
 from core.store import Store
+from relay.chats import PauseKind, open_chats
 from tests.support.processes import wait_ended
 
 
-async def test_embedded_store_keeps_data_across_restart(tmp_path):
+async def test_embedded_sqlite_store_keeps_data_across_restart_in_a_private_file(tmp_path):
     store = Store(None, "puente", tmp_path / "data")
+    await store.start()
+    chats = open_chats(store.db)
+    await chats.ensure_indexes()
+    await chats.pause("t", "c@s.whatsapp.net", PauseKind.MANUAL, datetime(2026, 12, 1, tzinfo=UTC))
+    await store.stop()
+
+    again = Store(None, "puente", tmp_path / "data")
+    await again.start()
+    try:
+        assert (await open_chats(again.db).get("t", "c@s.whatsapp.net")).pause_kind is PauseKind.MANUAL
+    finally:
+        await again.stop()
+    assert again.kind == "sqlite"
+    assert (tmp_path / "data" / "puente.db").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "data" / "puente.sqlite3").exists()
+
+
+async def test_sqlite_migrations_run_twice_are_harmless_and_a_newer_database_is_refused(tmp_path):
+    store = Store(None, "puente", tmp_path / "data")
+    await store.start()
+    try:
+        assert await migrate(store.db) == SQLITE_MIGRATIONS[-1][0]
+        assert await migrate(store.db) == SQLITE_MIGRATIONS[-1][0]
+        await store.db.write(lambda conn: conn.execute("UPDATE schema_version SET version = version + 1"))
+        with pytest.raises(SchemaTooNew, match="upgrade Puente"):
+            await migrate(store.db)
+    finally:
+        await store.stop()
+
+
+async def test_mongoeco_store_keeps_data_across_restart(tmp_path):
+    store = Store(None, "puente", tmp_path / "data", engine="mongoeco")
     await store.start()
     await store.db["things"].insert_one({"_id": "a", "n": 1})
     await store.stop()
 
-    again = Store(None, "puente", tmp_path / "data")
+    again = Store(None, "puente", tmp_path / "data", engine="mongoeco")
     await again.start()
     try:
         assert await again.db["things"].find_one({"_id": "a"}) == {"_id": "a", "n": 1}
@@ -29,7 +64,8 @@ async def test_embedded_store_keeps_data_across_restart(tmp_path):
     assert (tmp_path / "data" / "puente.sqlite3").exists()
 
 
-async def test_migrations_run_twice_are_harmless(store):
+async def test_migrations_run_twice_are_harmless(mongo_store):
+    store = mongo_store
     assert await current_version(store.db) == SCHEMA_VERSION
     await store.db["tenants"].insert_one({"_id": "old", "name": "Old"})
     assert await migrate(store.db) == SCHEMA_VERSION
@@ -41,13 +77,15 @@ async def test_migrations_run_twice_are_harmless(store):
     assert await store.db["schema"].count_documents({}) == 1
 
 
-async def test_refuses_a_database_newer_than_the_code(store):
+async def test_refuses_a_database_newer_than_the_code(mongo_store):
+    store = mongo_store
     await store.db["schema"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION + 1}})
     with pytest.raises(SchemaTooNew, match="upgrade Puente"):
         await migrate(store.db)
 
 
-async def test_migration_drops_the_old_unique_chats_index(store):
+async def test_migration_drops_the_old_unique_chats_index(mongo_store):
+    store = mongo_store
     await store.db["schema"].update_one({"_id": "schema"}, {"$set": {"version": 2}})
     await store.db["chats"].create_index([("tenant", 1), ("chat", 1)], unique=True, name="tenant_chat_unique")
     await migrate(store.db)
@@ -62,7 +100,7 @@ async def test_the_embedded_store_process_ends_when_the_relay_dies(tmp_path):
         "from pathlib import Path\n"
         "from core.store import Store\n"
         "async def main():\n"
-        "    store = Store(None, 'puente', Path(sys.argv[1]))\n"
+        "    store = Store(None, 'puente', Path(sys.argv[1]), engine='mongoeco')\n"
         "    await store.start()\n"
         "    await store.db['things'].insert_one({'_id': 'kept'})\n"
         "    print(store._process.pid, flush=True)\n"
@@ -77,7 +115,7 @@ async def test_the_embedded_store_process_ends_when_the_relay_dies(tmp_path):
     relay.kill()
     await relay.wait()
     await wait_ended(store_pid, 5, "the store process to end with the relay")
-    again = Store(None, "puente", tmp_path / "data")
+    again = Store(None, "puente", tmp_path / "data", engine="mongoeco")
     await again.start()
     try:
         assert await again.db["things"].find_one({"_id": "kept"}) == {"_id": "kept"}

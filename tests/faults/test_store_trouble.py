@@ -4,15 +4,10 @@ itself when there is room again."""
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import textwrap
 
-import pytest
-
-from core.sqlite import DatabaseFull
 from tests.support.faults import PYTHON, ROOT
-from tests.support.pipeline import CUSTOMER
 
 # A process whose files may not grow past a limit (RLIMIT_FSIZE, SIGXFSZ ignored): SQLite's
 # writes then fail as they do on a full disk; raising the limit is "space comes back".
@@ -58,33 +53,3 @@ def test_a_full_disk_fails_writes_cleanly_and_they_resume_when_space_returns(tmp
     assert "is full: nothing was written" in lines["full"]
     assert lines["resumed"] == "True"  # every write before the failure kept, the next one in
     assert lines["integrity"] == "ok"
-
-
-@pytest.fixture
-async def bridge(rig):
-    await rig.add_tenant()
-    return await rig.connect(run_forever=True)
-
-
-async def test_messages_wait_in_the_bridge_while_the_store_is_full_and_are_answered_after(rig, bridge, monkeypatch,
-                                                                                          caplog):
-    record = rig.pipeline.messages.record
-    full = True
-
-    async def record_on_a_full_disk(*args, **kwargs):
-        if full:
-            raise DatabaseFull("the disk holding /data is full: nothing was written")
-        return await record(*args, **kwargs)
-
-    monkeypatch.setattr(rig.pipeline.messages, "record", record_on_a_full_disk)
-    caplog.set_level(logging.WARNING, logger="relay.pipeline")
-    mid = await bridge.send_message(CUSTOMER, "¿hay stock?")
-    await rig.wait_for(lambda: bridge.connections >= 3)  # refused, resent, refused again...
-    assert mid in bridge.unacked and mid not in bridge.acks  # nothing acked that was not recorded
-    assert [a.kind.value for a in rig.alerts] == ["store_trouble"]  # one alert, not one per try
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert len(errors) == 1 and "refuses writes" in errors[0].getMessage() and not errors[0].exc_info
-    full = False  # space comes back
-    sent = await bridge.wait_for_sent(timeout=10)
-    assert [s["text"] for s in sent] == ["Respuesta a: ¿hay stock?"]
-    assert any("takes writes again" in r.getMessage() for r in caplog.records)

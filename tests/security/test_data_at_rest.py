@@ -16,6 +16,7 @@ from puente.app import Puente
 from tenants.service import NewTenant
 from tests.fakes import FakeOpenAI
 from tests.support.faults import KEY
+from tests.support.stores import everything_stored
 
 
 def mode(path) -> int:
@@ -41,7 +42,7 @@ async def test_data_dir_and_its_files_are_private_even_under_umask_022(tmp_path)
 
     assert mode(data) == 0o700
     assert mode(data / "secret.key") == 0o600
-    database = [p for p in data.iterdir() if p.name.startswith("puente.sqlite3")]
+    database = [p for p in data.iterdir() if p.name.startswith("puente.")]  # the database, journals, lock
     assert database and {p.name: mode(p) for p in database} == {p.name: 0o600 for p in database}
 
 
@@ -49,9 +50,8 @@ async def test_the_database_keeps_only_a_hash_of_the_landing_link(store, tenants
     tenant = await tenants.create(NewTenant("tienda-sol", "Tienda Sol", KEY), "test")
     rotated = await tenants.rotate_landing_token("tienda-sol", "test")
 
-    dump = [repr(doc) async for doc in store.db["tenants"].find({})]
-    dump += [repr(doc) async for doc in store.db["audit"].find({})]
-    assert not [line for line in dump if tenant.landing_token in line or rotated.landing_token in line]
+    dump = await everything_stored(store)
+    assert tenant.landing_token not in dump and rotated.landing_token not in dump
     assert (await tenants.get("tienda-sol")).landing_token_hash == hashlib.sha256(rotated.landing_token.encode()).hexdigest()
     assert (await tenants.by_landing_token(rotated.landing_token)).slug == "tienda-sol"
     assert await tenants.by_landing_token(tenant.landing_token) is None
@@ -61,8 +61,10 @@ async def test_links_sent_before_the_upgrade_keep_working_and_are_hashed_in_plac
     data = tmp_path / "data"
     openai = FakeOpenAI()
     await openai.start()
+    # Migration 5 is the MongoDB back-ends' (the SQLite store never held a clear token, and
+    # imports a former embedded store only after its migrations ran).
     settings = Settings(_env_file=None, data_dir=data, http_host="127.0.0.1", http_port=0, bridge_command="", ops_port=0,
-                        openai_base_url=f"{openai.url}/v1")
+                        openai_base_url=f"{openai.url}/v1", embedded_store="mongoeco")
     puente = Puente(settings, with_admin_bot=False)
     try:
         await puente.start()

@@ -27,7 +27,7 @@ def tree(root: Path) -> set[str]:
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             path = os.path.relpath(os.path.join(dirpath, name), root)
-            if not path.startswith("data/puente.sqlite3"):
+            if not path.startswith("data/puente."):
                 out.add(path)
     return out
 
@@ -88,18 +88,17 @@ async def test_supervisor_refuses_session_directories_outside_sessions(world, tm
 async def test_bridge_endpoint_refuses_escaping_tenant_headers(world):
     await world.add_tenant("tienda")
     token = await world.puente.tenants.issue_bridge_token("tienda")
-    for slug in EVIL:
-        if "\x00" in slug:
-            continue  # not sendable as an HTTP header at all
+    for n, slug in enumerate(s for s in EVIL if "\x00" not in s):  # a NUL is not sendable in a header
         bridge = FakeBridge(world.bridge_url, slug, token)
         with pytest.raises(BridgeRejected) as refused:
             await bridge.connect()
         await bridge.stop()
-        assert refused.value.status == 401
+        # after ten failures from one address the relay answers 429 without looking anything up
+        assert refused.value.status == (401 if n < 10 else 429)
 
 
 @pytest.mark.parametrize("path", [
-    "/c/..", "/c/../data/puente.sqlite3", "/c/%2e%2e/%2e%2e/etc/passwd", "/c/..%2F..%2Fdata%2Fsecret.key",
+    "/c/..", "/c/../data/puente.db", "/c/../data/puente.sqlite3", "/c/%2e%2e/%2e%2e/etc/passwd", "/c/..%2F..%2Fdata%2Fsecret.key",
     "/c/%2e%2e%2f%2e%2e%2fpyproject.toml", "/static/../puente/app.py", "/static/%2e%2e/%2e%2e/pyproject.toml",
     "/static/..%2F..%2Fpyproject.toml", "/c/....//....//pyproject.toml", "/c/a%00b",
 ])

@@ -17,6 +17,7 @@ import pytest
 from core.logs import setup_logging
 from tests.fakes import FakeBridge
 from tests.support.faults import ADMIN, SECRET_KEY, FaultWorld, free_port
+from tests.support.stores import everything_stored
 
 KEY = "sk-test-SCAN" + "Zq9" * 12
 SMTP_PASSWORD = "smtp-scan-Pa55word-never-shown"
@@ -97,10 +98,7 @@ async def test_no_key_or_bridge_token_anywhere_after_a_full_scenario(tmp_path, c
                     pass
         await world.quiet()
 
-        db = puente.store.db
-        dump = []
-        for name in await db.list_collection_names():
-            dump += [f"{name}: {doc!r}" async for doc in db[name].find({})]
+        dump = (await everything_stored(puente.store)).splitlines()
         assert any("tienda-sol" in line for line in dump)
     telegram_out = [repr((m.text, m.caption, m.reply_markup)) for m in telegram.messages_in(ADMIN)]
     telegram_out += [repr(c.params) for c in telegram.all_calls]
