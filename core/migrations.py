@@ -164,11 +164,17 @@ async def current_version(db: AsyncDatabase | Database) -> int:
     return int(doc["version"]) if doc else 0
 
 
-async def migrate(db: AsyncDatabase | Database, migrations: list[tuple[int, str, Migration]] | None = None) -> int:
-    """Bring the database to the newest version this code knows; return that version."""
+async def _set_version(db: AsyncDatabase | Database, version: int) -> None:
     if isinstance(db, Database):
-        return await _migrate_sqlite(db, migrations or SQLITE_MIGRATIONS)
-    migrations = migrations or MIGRATIONS
+        await db.write(_set_sqlite_version, version)
+    else:
+        await db["schema"].update_one({"_id": "schema"}, {"$set": {"version": version}}, upsert=True)
+
+
+async def migrate(db: AsyncDatabase | Database, migrations: list[tuple[int, str, Callable]] | None = None) -> int:
+    """Bring the database to the newest version this code knows (the list of its back-end);
+    return that version."""
+    migrations = migrations or (SQLITE_MIGRATIONS if isinstance(db, Database) else MIGRATIONS)
     version = await current_version(db)
     newest = migrations[-1][0]
     if version > newest:
@@ -181,24 +187,6 @@ async def migrate(db: AsyncDatabase | Database, migrations: list[tuple[int, str,
             continue
         log.info("migration %d: %s", number, description)
         await step(db)
-        await db["schema"].update_one({"_id": "schema"}, {"$set": {"version": number}}, upsert=True)
-        version = number
-    return version
-
-
-async def _migrate_sqlite(db: Database, migrations: list[tuple[int, str, Callable]]) -> int:
-    version = await current_version(db)
-    newest = migrations[-1][0]
-    if version > newest:
-        raise SchemaTooNew(
-            f"the database is at schema version {version}, but this Puente knows only up to {newest}: "
-            "upgrade Puente or point it at another database"
-        )
-    for number, description, step in migrations:
-        if number <= version:
-            continue
-        log.info("migration %d: %s", number, description)
-        await step(db)
-        await db.write(_set_sqlite_version, number)
+        await _set_version(db, number)
         version = number
     return version

@@ -22,6 +22,7 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from core.bus import EventBus
+from core.client_address import client_address
 from core.clock import Clock
 from core.events import WhatsAppState
 from core.settings import Settings
@@ -31,7 +32,7 @@ from tenants.model import Tenant
 from tenants.service import TenantService
 from web.events import LiveUpdates, PageStream, SharedRenders
 from web.i18n import pick_language, steps, texts
-from web.security import FormTokens, RateLimiter, client_address, cross_site, install_security_headers
+from web.security import FormTokens, RateLimiter, cross_site, install_security_headers
 from web.status_panel import PanelView, build_view, fingerprint, panel_kind
 
 log = logging.getLogger("web.landing")

@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import secrets
 from collections import deque
-from collections.abc import Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_address
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -129,21 +127,3 @@ def cross_site(request: web.BaseRequest, public_url: str) -> bool:
         return False
     host = urlsplit(origin).netloc
     return host not in {request.host, urlsplit(public_url).netloc}
-
-
-def client_address(request: web.BaseRequest, trusted_proxies: Sequence[IPv4Network | IPv6Network] = ()) -> str:
-    """The address rate limits count against: the peer, or, when the peer is a trusted
-    proxy (TRUSTED_PROXIES), the nearest X-Forwarded-For hop that is not one."""
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-    address = request.remote or "unknown"
-    while _trusted(address, trusted_proxies) and hops:
-        address = hops.pop()
-    return address
-
-
-def _trusted(address: str, proxies: Sequence[IPv4Network | IPv6Network]) -> bool:
-    try:
-        ip = ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in proxies)

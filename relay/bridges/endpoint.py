@@ -17,13 +17,14 @@ from ipaddress import IPv4Network, IPv6Network
 from aiohttp import WSMsgType, web
 
 from core.bus import EventBus
+from core.client_address import client_address
 from core.clock import Clock, SystemClock
 from core.events import BridgeConnected, BridgeDisconnected, TenantDeleted, TenantDisabled
 from core.tasks import cancel, spawn
 from relay.bridges.connection import DEFAULT_COMMAND_TIMEOUT, BridgeConnection
 from relay.bridges.errors import BridgeError
 from relay.bridges.events import MessageReceived
-from relay.bridges.failed_logins import FailedLogins, client_address
+from relay.bridges.failed_logins import FailedLogins
 from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.protocol import (

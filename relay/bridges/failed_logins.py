@@ -5,18 +5,13 @@ until the window passes, without its token being checked (a flood never reaches 
 store). The first failure from an address gets a log line of its own; after that, at
 most one summary line per address per window. Successful logins are never counted.
 
-The sliding-window RateLimiter and client_address of web/security.py would fit, but the
-layers contract forbids relay to import web; this module is the relay's counterpart.
+Client addresses come from core/client_address.py, as for the landing pages' limits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Network, IPv6Network, ip_address
-
-from aiohttp import web
 
 from core.clock import Clock
 
@@ -94,21 +89,3 @@ class FailedLogins:
         self.sweep()
         while len(self._tallies) >= self._max_addresses:  # still full: the oldest address goes first
             del self._tallies[next(iter(self._tallies))]
-
-
-def client_address(request: web.BaseRequest, trusted_proxies: Sequence[IPv4Network | IPv6Network] = ()) -> str:
-    """The address failed logins count against: the peer, or, when the peer is a trusted
-    proxy (TRUSTED_PROXIES), the nearest X-Forwarded-For hop that is not one."""
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-    address = request.remote or "unknown"
-    while _trusted(address, trusted_proxies) and hops:
-        address = hops.pop()
-    return address
-
-
-def _trusted(address: str, proxies: Sequence[IPv4Network | IPv6Network]) -> bool:
-    try:
-        ip = ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in proxies)
