@@ -24,25 +24,27 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=BACKENDS)
-async def store(request, tmp_path):
-    store = make_store(request.param, tmp_path / "data")
+async def _started_store(backend: str, tmp_path):
+    store = make_store(backend, tmp_path / "data")
     await store.start()
     await migrate(store.db)
     yield store
-    await drop_if_real(store, request.param)
+    await drop_if_real(store, backend)
     await store.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request, tmp_path):
+    """Every store back-end in turn: the contract each repository keeps on all of them."""
+    async for started in _started_store(request.param, tmp_path):
+        yield started
 
 
 @pytest.fixture(params=[b for b in BACKENDS if b != "sqlite"])
 async def mongo_store(request, tmp_path):
     """The MongoDB back-ends only, for what only they have (their migrations, indexes)."""
-    store = make_store(request.param, tmp_path / "data")
-    await store.start()
-    await migrate(store.db)
-    yield store
-    await drop_if_real(store, request.param)
-    await store.stop()
+    async for started in _started_store(request.param, tmp_path):
+        yield started
 
 
 @pytest.fixture

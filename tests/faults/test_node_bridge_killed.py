@@ -4,46 +4,28 @@ gets exactly one reply as the customer sees it, none twice."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
-from pathlib import Path
 
 import pytest
 
 from tests.fakes import FakeOpenAI
 from tests.support.faults import (
-    ROOT, FaultWorld, chat_jid, customer_phone, delivered_by_chat, message_text, openai_problems, reply_problems,
+    FaultWorld,
+    chat_jid,
+    customer_phone,
+    delivered_by_chat,
+    message_text,
+    openai_problems,
+    reply_problems,
     wait_until,
 )
+from tests.support.node_bridge import COMMAND, act, sent
 
-NODE = shutil.which("node")
-MAIN = ROOT / "bridge_node" / "src" / "main.mjs"
-# One control file per tenant, in its session directory, wherever the supervisor puts it.
-COMMAND = f"sh -c 'PUENTE_FAKE_SOCKET=\"$PUENTE_SESSION_DIR/control.jsonl\" exec {NODE} {MAIN}'"
 TENANTS = ("nodo-uno", "nodo-dos")
 CHATS, PER_CHAT = 5, 3  # 30 messages
 
 pytestmark = pytest.mark.usefixtures("node_bridge_installed")
-
-
-def control(world: FaultWorld, slug: str) -> Path:
-    return world.puente.supervisor.session_dir(slug) / "control.jsonl"
-
-
-def act(world: FaultWorld, slug: str, **action) -> None:
-    with control(world, slug).open("a") as handle:
-        handle.write(json.dumps(action) + "\n")
-
-
-def sent(world: FaultWorld, slug: str) -> list[dict]:
-    """What the fake WhatsApp delivered to customers (across every bridge process)."""
-    out = Path(f"{control(world, slug)}.out")
-    if not out.exists():
-        return []
-    records = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
-    return [r for r in records if r.get("op") == "sent"]
 
 
 async def test_node_bridge_killed_mid_stream_loses_and_repeats_no_reply(tmp_path, monkeypatch):

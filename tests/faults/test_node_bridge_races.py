@@ -6,19 +6,15 @@ delaying another tenant's customers."""
 from __future__ import annotations
 
 import asyncio
-import json
-import shutil
-from pathlib import Path
 
 import pytest
 
 from tests.fakes import FakeOpenAI
-from tests.support.faults import ROOT, FaultWorld, wait_until
+from tests.support.faults import FaultWorld, wait_until
+from tests.support.node_bridge import MAIN, NODE, act, sent
 
-NODE = shutil.which("node")
-MAIN = ROOT / "bridge_node" / "src" / "main.mjs"
-# One control file per tenant in its session directory; the tenant `lenta` sends with a
-# 3-second gap between texts (the bridge's anti-ban pacing, PUENTE_SEND_GAP_MS).
+# The tenant `lenta` sends with a 3-second gap between texts (the bridge's anti-ban pacing,
+# PUENTE_SEND_GAP_MS); every other tenant at once.
 COMMAND = (
     "sh -c 'PUENTE_FAKE_SOCKET=\"$PUENTE_SESSION_DIR/control.jsonl\"; export PUENTE_FAKE_SOCKET; "
     "if [ \"$PUENTE_TENANT\" = lenta ]; then PUENTE_SEND_GAP_MS=3000-3000; else PUENTE_SEND_GAP_MS=0-0; fi; "
@@ -28,23 +24,6 @@ CUSTOMER = "56977770000@s.whatsapp.net"
 WAIT = 20
 
 pytestmark = pytest.mark.usefixtures("node_bridge_installed")
-
-
-def control(world: FaultWorld, slug: str) -> Path:
-    return world.puente.supervisor.session_dir(slug) / "control.jsonl"
-
-
-def act(world: FaultWorld, slug: str, **action) -> None:
-    with control(world, slug).open("a") as handle:
-        handle.write(json.dumps(action) + "\n")
-
-
-def sent(world: FaultWorld, slug: str) -> list[dict]:
-    out = Path(f"{control(world, slug)}.out")
-    if not out.exists():
-        return []
-    return [r for r in (json.loads(line) for line in out.read_text().splitlines() if line.strip())
-            if r.get("op") == "sent"]
 
 
 async def linked(world: FaultWorld, slug: str, phone: str) -> None:
