@@ -194,18 +194,22 @@ async def test_pause_replayed_after_restart_holds_the_messages_the_bridge_resend
 # --- 4. a transient error applying an owner command ----------------------------------
 
 
+def fail_first(monkeypatch, owner, name: str, failures: list[Exception]) -> None:
+    """`owner.name` raises each of `failures` in turn, then works as before."""
+    real = getattr(owner, name)
+
+    async def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, flaky)
+
+
 async def test_owner_pause_that_meets_a_store_hiccup_is_applied_all_the_same(rig, monkeypatch, caplog):
     await rig.add_tenant()
     bridge = await rig.connect()
-    pause = rig.pipeline.chats.pause
-    failures = [AutoReconnect("connection reset by peer")]
-
-    async def flaky_pause(*args, **kwargs):
-        if failures:
-            raise failures.pop()
-        return await pause(*args, **kwargs)
-
-    monkeypatch.setattr(rig.pipeline.chats, "pause", flaky_pause)
+    fail_first(monkeypatch, rig.pipeline.chats, "pause", [AutoReconnect("connection reset by peer")])
     await bridge.wait_for_ack(await bridge.send_message(CUSTOMER_CHAT, "pausar", from_me=True))
     await rig.idle()
     await bridge.wait_for_ack(await bridge.send_message(CUSTOMER, "¿hola?"))
@@ -218,15 +222,7 @@ async def test_owner_command_failing_for_a_while_is_kept_pending_and_applied_by_
     rig = fast_rig
     await rig.add_tenant()
     bridge = await rig.connect()
-    pause = rig.pipeline.chats.pause
-    failures = [AutoReconnect("store restarting")] * 3  # more than the immediate retries
-
-    async def flaky_pause(*args, **kwargs):
-        if failures:
-            raise failures.pop()
-        return await pause(*args, **kwargs)
-
-    monkeypatch.setattr(rig.pipeline.chats, "pause", flaky_pause)
+    fail_first(monkeypatch, rig.pipeline.chats, "pause", [AutoReconnect("store restarting")] * 3)  # > retries
     await bridge.wait_for_ack(await bridge.send_message(CUSTOMER_CHAT, "pausar", from_me=True))
     await rig.wait_for(lambda: texts(bridge, OWNER_CHAT), timeout=5)
     assert texts(bridge, OWNER_CHAT)[0].startswith("⏸️ Bot pausado en el chat")
