@@ -88,9 +88,10 @@ def _env(tmp_path: Path, telegram: FakeTelegram, port: int, **extra: str) -> dic
     env.update(
         TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_ADMIN_IDS=str(ADMIN), TELEGRAM_API_URL=telegram.url,
         DATA_DIR=str(tmp_path / "data"), HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), BRIDGE_COMMAND="",
-        OPS_PORT=str(free_port()),
-        PYTHONPATH=str(ROOT), **extra,
+        PYTHONPATH=str(ROOT),
     )
+    env.update(OPS_PORT=str(free_port()))
+    env.update(extra)
     return env
 
 
@@ -138,6 +139,29 @@ async def test_puente_run_answers_then_stops_cleanly_on_sigterm(tmp_path, unused
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert token_secret not in stderr
+
+
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports process `pid` listens on (from /proc: its socket inodes in LISTEN state)."""
+    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
+              if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def test_the_default_store_has_no_server_no_port_and_no_process(tmp_path, unused_tcp_port):
+    """The embedded SQLite store is a file used in-process: nobody on the machine can connect
+    to it, and nothing else runs beside Puente."""
+    ops = free_port()
+    async with puente_run(tmp_path, unused_tcp_port, OPS_PORT=str(ops)) as (proc, _):
+        assert listening_ports(proc.pid) == {unused_tcp_port, ops}  # the pages and the operations listener
+        assert children(proc.pid) == []
+        assert (tmp_path / "data" / "puente.db").stat().st_mode & 0o777 == 0o600
 
 
 async def test_puente_run_exits_with_a_clear_message_when_its_store_process_dies(tmp_path, unused_tcp_port):
