@@ -19,6 +19,7 @@ WhatsAppStateName = Literal[
     "starting", "waiting_qr", "pairing", "connected", "reconnecting", "logged_out", "banned", "stopped"
 ]
 MessageKind = Literal["text", "audio", "image", "video", "document", "sticker", "location", "contact", "other"]
+DEFAULT_CALL_MESSAGE = "No puedo atender llamadas, escríbeme por aquí"
 
 
 class ProtocolError(Exception):
@@ -50,6 +51,7 @@ class Status(_Frame):
     phone: str | None = None
     name: str | None = None
     reason: str | None = None
+    until: datetime | None = None  # when a temporary ban ends (`banned`, `temporarily_banned`)
     at: datetime
 
 
@@ -67,6 +69,7 @@ class PairingCode(_Frame):
     type: Literal["pairing_code"]
     code: str = Field(min_length=1)
     phone: str
+    expires_at: datetime | None = None
 
 
 class Media(_Frame):
@@ -93,6 +96,10 @@ class Message(_Frame):
     kind: MessageKind = "other"
     text: str | None = None
     media: Media | None = None
+    # Why an audio or image came without `media`: too_large, download_failed,
+    # download_timeout, groups_off (a string, so a reason added later still parses).
+    media_omitted: str | None = None
+    backlog: bool = False  # delivered late from WhatsApp's offline queue; `timestamp` is when written
 
     def written_at(self, now: datetime) -> datetime:
         """When the message was written, by its own timestamp, never later than `now` (a
@@ -112,11 +119,43 @@ class Result(_Frame):
     error: str | None = None
 
 
-BridgeFrame = Hello | Status | Qr | PairingCode | Message | Result
-_KNOWN = {"hello", "status", "qr", "pairing_code", "message", "result"}
+class SendFailed(_Frame):
+    """WhatsApp refused a message after `send` had answered ok: true (an event frame, acked by `id`)."""
+
+    type: Literal["send_failed"]
+    id: str = Field(min_length=1)
+    chat: str = Field(min_length=1)
+    # Lenient beyond id and chat: an event frame refused with 4400 would come back after
+    # every reconnect and block the frames queued behind it.
+    ref: str = ""
+    message_id: str = ""
+    error: str = ""
+    at: datetime | None = None
+
+
+BridgeFrame = Hello | Status | Qr | PairingCode | Message | SendFailed | Result
+_KNOWN = {"hello", "status", "qr", "pairing_code", "message", "send_failed", "result"}
 _adapter: TypeAdapter[BridgeFrame] = TypeAdapter(
     Annotated[BridgeFrame, Field(discriminator="type")]
 )
+
+
+class BridgeConfig(_Frame):
+    """The tenant's settings the bridge acts on: `config` in `welcome` and in the `config` frame."""
+
+    groups: bool = True
+    reject_calls: bool = False
+    call_message: str = DEFAULT_CALL_MESSAGE
+
+
+def welcome_frame(config: BridgeConfig | None = None) -> str:
+    """The handshake's answer, with the tenant's settings for the bridge."""
+    return encode("welcome", protocol=PROTOCOL_VERSION, config=config.model_dump() if config else None)
+
+
+def config_frame(config: BridgeConfig) -> str:
+    """The tenant's settings for the bridge changed."""
+    return encode("config", config=config.model_dump())
 
 
 def parse_frame(text: str | bytes) -> BridgeFrame:
