@@ -11,6 +11,8 @@ from core.events import WhatsAppState
 
 DEFAULT_FALLBACK_TEXT = "Estamos con un problema técnico, te responderemos pronto."
 DEFAULT_UNSUPPORTED_TEXT = "Por ahora solo puedo leer mensajes de texto y notas de voz. 🙏"
+# What the bridge tells a caller whose call it rejected (docs/PROTOCOL.md, `config`).
+DEFAULT_CALL_MESSAGE = "No puedo atender llamadas, escríbeme por aquí"
 DEFAULT_INSTRUCTIONS = (
     "Eres el asistente de WhatsApp de este negocio. Responde en el idioma del cliente, "
     "de forma breve, amable y clara. Si no sabes algo, dilo y ofrece que una persona "
@@ -31,6 +33,8 @@ class TenantSettings:
     fallback_text: str = DEFAULT_FALLBACK_TEXT
     unsupported_reply: bool = True
     unsupported_text: str = DEFAULT_UNSUPPORTED_TEXT
+    reject_calls: bool = False  # the bridge rejects incoming 1:1 calls and tells the caller to write
+    call_message: str = DEFAULT_CALL_MESSAGE
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any] | None) -> TenantSettings:

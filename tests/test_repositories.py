@@ -41,7 +41,7 @@ def tenant(slug: str = "sol", **changes) -> Tenant:
         description="Pan y café", enabled=False, suspended=True, attention="key_invalid", last_error="401",
         bridge_token_hash="bridge-hash",
         settings=TenantSettings(groups_enabled=True, debounce_seconds=0.5, handoff_hours=6,
-                                fallback_text="Ya volvemos"),
+                                fallback_text="Ya volvemos", reject_calls=True, call_message="Escríbeme, gracias"),
         whatsapp=WhatsAppState(state="connected", phone="56911110000", name="Sol", reason=None,
                                updated_at=NOW + timedelta(minutes=3)),
     ).with_changes(**changes)
@@ -63,6 +63,15 @@ async def test_a_tenant_reads_back_field_for_field_by_slug_and_by_landing_hash(r
     assert await repo.by_landing_token_hash("hash-sol") == stored(sol)
     assert await repo.get("luna") is None
     assert await repo.by_landing_token_hash("hash-luna") is None
+
+
+async def test_a_tenant_stored_before_a_setting_existed_reads_back_with_its_default(repo):
+    await repo.insert(tenant())
+    before_calls = {k: v for k, v in tenant().settings.to_doc().items() if k not in ("reject_calls", "call_message")}
+    await repo.update("sol", {"settings": before_calls})
+    settings = (await repo.get("sol")).settings
+    assert (settings.reject_calls, settings.call_message) == (False, "No puedo atender llamadas, escríbeme por aquí")
+    assert (settings.groups_enabled, settings.fallback_text) == (True, "Ya volvemos")  # the rest as stored
 
 
 async def test_a_taken_slug_is_refused_and_the_first_tenant_kept(repo):

@@ -86,6 +86,10 @@ async def test_bad_settings_are_refused(tenants):
         await tenants.update_settings("tienda-sol", "admin:1", debounce_seconds=-1)
     with pytest.raises(InvalidInput):
         await tenants.update_settings("tienda-sol", "admin:1", nonsense=True)
+    for bad in ({"reject_calls": "yes"}, {"call_message": "  "}, {"call_message": "x" * 1001}):
+        with pytest.raises(InvalidInput):
+            await tenants.update_settings("tienda-sol", "admin:1", **bad)
+    assert not (await tenants.get("tienda-sol")).settings.reject_calls
     assert (await tenants.get("tienda-sol")).settings.debounce_seconds == 2.0
 
 
