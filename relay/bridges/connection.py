@@ -13,7 +13,7 @@ import uuid
 from typing import Protocol
 
 from relay.bridges.errors import BridgeCommandFailed, BridgeNotConnected, BridgeTimeout
-from relay.protocol import Result, encode
+from relay.protocol import BridgeConfig, Result, config_frame, encode
 
 log = logging.getLogger("relay.bridge")
 
@@ -45,6 +45,7 @@ class BridgeConnection:
         self._pending: dict[str, asyncio.Future[Result]] = {}
         self._gone = False
         self._finished = asyncio.Event()
+        self.config: BridgeConfig | None = None  # the settings the bridge was last given
 
     @property
     def closed(self) -> bool:
@@ -83,6 +84,11 @@ class BridgeConnection:
     async def ack(self, message_id: str) -> None:
         """Tell the bridge the message is durably recorded."""
         await self._send(encode("ack", id=message_id))
+
+    async def configure(self, config: BridgeConfig) -> None:
+        """Give the bridge the tenant's changed settings (a `config` frame)."""
+        self.config = config  # before sending: a second change meanwhile compares with this one
+        await self._send(config_frame(config))
 
     async def shutdown(self) -> None:
         """Ask the bridge to close WhatsApp cleanly and exit 0."""

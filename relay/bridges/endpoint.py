@@ -3,8 +3,10 @@
 Credentials are checked before the upgrade (HTTP 401; 429 unchecked for an address with
 too many failures, see FailedLogins), `hello` must be the first frame,
 one connection per tenant lives at a time, and every later frame is parsed into a typed
-frame and handed on: states to WhatsAppStates, messages to the bus, results to the
-connection waiting on them. A bad frame costs one parse and closes that connection only.
+frame and handed on: states to WhatsAppStates, messages and refused sends to the bus,
+results to the connection waiting on them. A bad frame costs one parse and closes that
+connection only. The bridge gets the tenant's settings it acts on (calls, group media) in
+`welcome`, and again in a `config` frame whenever they change.
 """
 
 from __future__ import annotations
@@ -19,28 +21,31 @@ from aiohttp import WSMsgType, web
 from core.bus import EventBus
 from core.client_address import client_address
 from core.clock import Clock, SystemClock
-from core.events import BridgeConnected, BridgeDisconnected, TenantDeleted, TenantDisabled
+from core.events import BridgeConnected, BridgeDisconnected, TenantDeleted, TenantDisabled, TenantUpdated
 from core.tasks import cancel, spawn
 from relay.bridges.connection import DEFAULT_COMMAND_TIMEOUT, BridgeConnection
 from relay.bridges.errors import BridgeError
-from relay.bridges.events import MessageReceived
+from relay.bridges.events import MessageReceived, SendRejected
 from relay.bridges.failed_logins import FailedLogins
 from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.protocol import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
+    BridgeConfig,
     Hello,
     Message,
     PairingCode,
     ProtocolError,
     Qr,
     Result,
+    SendFailed,
     Status,
     UnknownFrame,
-    encode,
     parse_frame,
+    welcome_frame,
 )
+from tenants.model import TenantSettings
 from tenants.service import TenantService
 from tenants.validation import SLUG_RE
 
@@ -84,9 +89,11 @@ class BridgeEndpoint:
         app.on_shutdown.append(self._on_app_shutdown)
 
     async def start(self) -> None:
-        """Follow tenant events: a disabled or deleted tenant's bridge is closed with 4410."""
+        """Follow tenant events: a disabled or deleted tenant's bridge is closed with 4410, a
+        changed tenant's bridge gets its settings."""
         if not self._subscribed:
             self._bus.subscribe("bridge-endpoint", self._on_tenant_gone, TenantDisabled, TenantDeleted)
+            self._bus.subscribe("bridge-config", self._on_tenant_updated, TenantUpdated)
             self._subscribed = True
         if self._sweeper is None:
             self._sweeper = spawn(self._sweep_failed_logins(), name="bridge-failed-logins")
@@ -159,13 +166,16 @@ class BridgeEndpoint:
             await ws.close(code=CLOSE_TENANT_GONE, message=b"tenant deleted or disabled")
             return None
         conn = BridgeConnection(slug, ws, bridge_version=hello.bridge_version, command_timeout=self._command_timeout)
-        await ws.send_str(encode("welcome", protocol=PROTOCOL_VERSION))
+        conn.config = bridge_config(tenant.settings)
+        await ws.send_str(welcome_frame(conn.config))
         previous = self._bridges.attach(conn)
         if previous is not None:
             log.info("bridge of tenant %s replaced by a newer connection", slug)
             spawn(previous.close(CLOSE_REPLACED, "replaced by a newer connection"), name=f"bridge-replace:{slug}")
         log.info("bridge of tenant %s connected (%s)", slug, hello.bridge_version or "unknown version")
         self._bus.publish(BridgeConnected(slug))
+        # Settings changed between the read above and the attach found no connection to send to.
+        await self._send_config(conn)
         return conn
 
     async def _read_hello(self, slug: str, ws: web.WebSocketResponse) -> Hello | None:
@@ -228,6 +238,8 @@ class BridgeEndpoint:
         try:
             if isinstance(frame, Message):
                 self._bus.publish(MessageReceived(slug, frame))
+            elif isinstance(frame, SendFailed):
+                self._bus.publish(SendRejected(slug, frame))
             elif isinstance(frame, Result):
                 conn.resolve(frame)
             elif isinstance(frame, Status):
@@ -240,6 +252,30 @@ class BridgeEndpoint:
                 log.warning("bridge of tenant %s: repeated hello ignored", slug)
         except Exception:
             log.exception("bridge of tenant %s: handling a %s frame failed", slug, type(frame).__name__)
+
+    # --- the tenant's settings -----------------------------------------------------
+
+    async def _on_tenant_updated(self, event: TenantUpdated) -> None:
+        conn = self._bridges.connection(event.tenant)
+        if conn is not None:
+            await self._send_config(conn)
+
+    async def _send_config(self, conn: BridgeConnection) -> None:
+        """The tenant's settings for the bridge, when they differ from what it was last given."""
+        tenant = await self._tenants.find(conn.tenant)
+        if tenant is None:
+            return
+        config = bridge_config(tenant.settings)
+        if config == conn.config:
+            return  # most tenant changes (attention, suspension, the model) are none of the bridge's
+        try:
+            await conn.configure(config)
+        except BridgeError as exc:
+            # The next connection's welcome carries the settings.
+            log.info("bridge of tenant %s: settings not sent (%s)", conn.tenant, exc)
+            return
+        log.info("bridge of tenant %s: settings sent (groups %s, reject calls %s)", conn.tenant,
+                 config.groups, config.reject_calls)
 
     # --- closing -----------------------------------------------------------------
 
@@ -264,6 +300,12 @@ class BridgeEndpoint:
             *(ws.close(code=CLOSE_GOING_AWAY, message=b"relay shutting down") for ws in sockets),
             return_exceptions=True,
         )
+
+
+def bridge_config(settings: TenantSettings) -> BridgeConfig:
+    """What of a tenant's settings its bridge acts on (docs/PROTOCOL.md, `config`)."""
+    return BridgeConfig(groups=settings.groups_enabled, reject_calls=settings.reject_calls,
+                        call_message=settings.call_message)
 
 
 def _allow_silence(ws: web.WebSocketResponse, pong_wait: float) -> None:

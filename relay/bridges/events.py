@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relay.protocol import Message
+from relay.protocol import Message, SendFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +14,11 @@ class MessageReceived:
 
     tenant: str
     message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class SendRejected:
+    """A `send_failed` frame arrived: WhatsApp refused a reply after accepting it (not yet acked)."""
+
+    tenant: str
+    frame: SendFailed

@@ -33,7 +33,8 @@ async def test_token_of_one_tenant_cannot_connect_as_another(relay) -> None:
 async def test_hello_is_answered_with_welcome_and_the_bridge_is_live(relay) -> None:
     token = await relay.add_tenant("tienda")
     async with FakeBridge(relay.url, "tienda", token) as bridge:
-        assert bridge.received[0] == {"type": "welcome", "protocol": 1}
+        assert bridge.received[0] == {"type": "welcome", "protocol": 1, "config": {
+            "groups": False, "reject_calls": False, "call_message": "No puedo atender llamadas, escríbeme por aquí"}}
         await relay.events.wait_for(BridgeConnected, tenant="tienda")
         assert relay.bridges.is_connected("tienda")
         assert relay.bridges.connection("tienda").bridge_version == "fake-bridge/1"

@@ -98,3 +98,32 @@ async def test_qr_connect_message_and_send_through_the_real_node_bridge(supervis
     finally:
         await side.stop()
     assert not side.supervisor.is_running("tienda")
+
+
+async def test_calls_to_a_tenant_that_rejects_them_are_rejected_by_the_real_node_bridge_and_the_caller_told(
+        supervised, tmp_path, monkeypatch) -> None:
+    whatsapp = FakeWhatsApp(tmp_path / "whatsapp.jsonl")
+    monkeypatch.setenv("PUENTE_FAKE_SOCKET", str(whatsapp.path))
+    monkeypatch.setenv("PUENTE_SEND_GAP_MS", "0-0")
+    side = await supervised(bridge_command=Settings.model_fields["bridge_command"].default, shutdown_grace=5.0,
+                            kill_grace=5.0)
+    await side.start(supervise=True)
+    notice = "Por llamada no atiendo; escríbeme y te respondo 🙂"
+    try:
+        await side.add_tenant("tienda")
+        await side.tenants.update_settings("tienda", "telegram:1", reject_calls=True, call_message=notice)
+        await wait_until(lambda: side.bridges.is_connected("tienda"), WAIT, "the bridge connected to the relay")
+        await side.bus.drain()  # the settings went out, in `welcome` or in a `config` frame after it
+        whatsapp.do(op="open", phone="56911112222", name="Tienda")
+        await side.events.wait_for(WhatsAppStateChanged, lambda e: e.state.state == "connected", timeout=WAIT)
+
+        whatsapp.do(op="call", id="CALL-1", **{"from": CUSTOMER})
+        rejected = await whatsapp.wait_record("reject_call")
+        assert (rejected["id"], rejected["caller"]) == ("CALL-1", CUSTOMER)
+        told = await whatsapp.wait_record("sent", lambda r: r.get("chat") == CUSTOMER)
+        assert told["text"] == notice
+        # the notice comes back like any message the bridge sent, so it is never answered
+        echo = await side.events.wait_for(MessageReceived, lambda e: e.message.id == told["id"], timeout=WAIT)
+        assert echo.message.from_me and echo.message.sent_by_bridge and echo.message.text == notice
+    finally:
+        await side.stop()

@@ -1,8 +1,8 @@
 """A fake WhatsApp bridge: the client side of docs/PROTOCOL.md, driven by tests.
 
 It connects to a relay's ``/bridge`` WebSocket like the Node bridge does, keeps every
-``message`` frame until the relay acks it (resending the unacked ones in order after a
-reconnect), and answers relay commands by itself.
+event frame (``message``, ``send_failed``) until the relay acks it (resending the unacked
+ones in order after a reconnect), and answers relay commands by itself.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class FakeBridge:
                  clock: Callable[[], float] = time.time):
         self.relay_url, self.tenant, self.token = relay_url, tenant, token
         self.clock = clock  # unix seconds for the frames' `timestamp` (a test's fake clock)
-        self.state, self.phone, self.name, self.reason = state, phone, name, None
+        self.state, self.phone, self.name, self.reason, self.until = state, phone, name, None, None
         self.bridge_version, self.pairing_code = bridge_version, pairing_code
         self.auto_result, self.fail_sends, self.echo_sends = auto_result, fail_sends, echo_sends
         self.run_forever, self.handshake_timeout, self.backoff = run_forever, handshake_timeout, backoff
@@ -211,9 +211,9 @@ class FakeBridge:
     # -- bridge -> relay -----------------------------------------------------
 
     async def send_status(self, state: str, phone: str | None = None, name: str | None = None,
-                          reason: str | None = None) -> None:
+                          reason: str | None = None, until: str | None = None) -> None:
         """The WhatsApp connection changed to `state`; remembered and sent on every reconnect."""
-        self.state, self.reason = state, reason
+        self.state, self.reason, self.until = state, reason, until
         self.phone, self.name = phone or self.phone, name or self.name
         await self._send(self._status_frame())
 
@@ -221,15 +221,28 @@ class FakeBridge:
         """A new QR payload to show."""
         await self._send({"type": "qr", "qr": payload, "expires_at": iso_now(expires_in)})
 
-    async def send_pairing_code(self, code: str, phone: str) -> None:
-        """A pairing code the user types on the phone."""
-        await self._send({"type": "pairing_code", "code": code, "phone": phone})
+    async def send_pairing_code(self, code: str, phone: str, expires_in: float | None = 180) -> None:
+        """A pairing code the user types on the phone, usable for `expires_in` seconds."""
+        frame = {"type": "pairing_code", "code": code, "phone": phone}
+        if expires_in is not None:
+            frame["expires_at"] = iso_now(expires_in)
+        await self._send(frame)
+
+    async def send_failed(self, message_id: str, chat: str, error: str = "463", ref: str = "") -> str:
+        """WhatsApp refused a sent message; kept (and resent on reconnect) until acked. Returns its id."""
+        frame = {"type": "send_failed", "id": f"send_failed:{message_id}", "ref": ref, "message_id": message_id,
+                 "chat": jid(chat), "error": error, "at": iso_now()}
+        self.unacked[frame["id"]] = frame
+        if self.connected:
+            await self._send(frame)
+        return frame["id"]
 
     async def send_message(self, chat: str, text: str | None, *, from_me: bool = False,
                            sent_by_bridge: bool = False, kind: str = "text", is_group: bool = False,
                            sender: str | None = None, push_name: str | None = None,
                            media: dict[str, Any] | None = None, id: str | None = None,
-                           timestamp: int | None = None) -> str:
+                           timestamp: int | None = None, media_omitted: str | None = None,
+                           backlog: bool = False) -> str:
         """Report a WhatsApp message; kept (and resent on reconnect) until acked. Returns its id."""
         chat_jid = jid(chat, is_group)
         author = sender or (jid(self.phone or "0") if from_me else
@@ -241,7 +254,8 @@ class FakeBridge:
                  "is_group": is_group, "kind": kind}
         if author.endswith("@s.whatsapp.net"):
             frame["sender_phone"] = author.split("@")[0]
-        for key, value in (("push_name", push_name), ("text", text), ("media", media)):
+        for key, value in (("push_name", push_name), ("text", text), ("media", media),
+                           ("media_omitted", media_omitted), ("backlog", backlog or None)):
             if value is not None:
                 frame[key] = value
         self.unacked[frame["id"]] = frame
@@ -268,6 +282,8 @@ class FakeBridge:
             frame.update(phone=self.phone, name=self.name)
         if self.reason:
             frame["reason"] = self.reason
+        if self.until:
+            frame["until"] = self.until
         return frame
 
     def _require_ws(self) -> aiohttp.ClientWebSocketResponse:
