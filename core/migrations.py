@@ -140,8 +140,21 @@ async def _sqlite_v1_initial(db: Database) -> None:
     """The first SQLite schema: tables are created by their repositories."""
 
 
+def _v2_add_media_lost_at(conn: sqlite3.Connection) -> None:
+    # A table made before the column existed; a new one is created with it (relay/chats/sqlite.py).
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(chats)")}
+    if columns and "media_lost_at" not in columns:
+        conn.execute("ALTER TABLE chats ADD COLUMN media_lost_at INTEGER")
+
+
+async def _sqlite_v2_chats_media_lost_at(db: Database) -> None:
+    """Chats remember when a customer was last told their audio or image did not arrive."""
+    await db.write(_v2_add_media_lost_at)
+
+
 SQLITE_MIGRATIONS: list[tuple[int, str, Callable[[Database], Awaitable[None]]]] = [
     (1, "initial schema", _sqlite_v1_initial),
+    (2, "chats: media_lost_at, the once-an-hour 'your media did not arrive' notice", _sqlite_v2_chats_media_lost_at),
 ]
 
 

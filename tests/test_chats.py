@@ -105,6 +105,8 @@ async def test_once_per_hour_claims(chats):
     assert await chats.claim_once_per_hour("t", CHAT, "fallback_at", NOW) is True
     assert await chats.claim_once_per_hour("t", CHAT, "fallback_at", NOW + timedelta(minutes=59)) is False
     assert await chats.claim_once_per_hour("t", CHAT, "unsupported_at", NOW) is True  # another claim
+    assert await chats.claim_once_per_hour("t", CHAT, "media_lost_at", NOW) is True  # and another
+    assert await chats.claim_once_per_hour("t", CHAT, "media_lost_at", NOW + timedelta(minutes=30)) is False
     assert await chats.claim_once_per_hour("t", CHAT, "fallback_at", NOW + timedelta(hours=1)) is True
     with pytest.raises(ValueError):
         await chats.claim_once_per_hour("t", CHAT, "name", NOW)

@@ -49,6 +49,28 @@ async def test_sqlite_migrations_run_twice_are_harmless_and_a_newer_database_is_
         await store.stop()
 
 
+async def test_a_sqlite_chats_table_from_before_the_media_notice_gets_its_column_and_keeps_its_rows(tmp_path):
+    store = Store(None, "puente", tmp_path / "data")
+    await store.start()
+    try:
+        await migrate(store.db, SQLITE_MIGRATIONS[:1])  # a database of the first version
+        await store.db.script(  # with the table as that version created it
+            "CREATE TABLE chats (tenant TEXT NOT NULL, chat TEXT NOT NULL, name TEXT, phone TEXT, "
+            "conversation_id TEXT, pause_kind TEXT, paused_at INTEGER, last_customer_at INTEGER, "
+            "last_owner_at INTEGER, last_activity_at INTEGER, unsupported_at INTEGER, fallback_at INTEGER, "
+            "PRIMARY KEY (tenant, chat)) WITHOUT ROWID")
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        chats = open_chats(store.db)
+        await chats.touch_customer("t", "c@s.whatsapp.net", now, "Ana", None)
+        assert await migrate(store.db) == SQLITE_MIGRATIONS[-1][0]
+        await chats.ensure_indexes()
+        assert await chats.claim_once_per_hour("t", "c@s.whatsapp.net", "media_lost_at", now) is True
+        assert await chats.claim_once_per_hour("t", "c@s.whatsapp.net", "media_lost_at", now) is False
+        assert (await chats.get("t", "c@s.whatsapp.net")).name == "Ana"
+    finally:
+        await store.stop()
+
+
 async def test_mongoeco_store_keeps_data_across_restart(tmp_path):
     store = Store(None, "puente", tmp_path / "data", engine="mongoeco")
     await store.start()

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from core.clock import utc
 
 # The per-chat "once an hour" notices (ChatRepository.claim_once_per_hour).
-CLAIMS = ("unsupported_at", "fallback_at")
+CLAIMS = ("unsupported_at", "fallback_at", "media_lost_at")
 
 
 class PauseKind(enum.StrEnum):

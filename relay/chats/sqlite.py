@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS chats (
     last_activity_at INTEGER,
     unsupported_at INTEGER,
     fallback_at INTEGER,
+    media_lost_at INTEGER,
     PRIMARY KEY (tenant, chat)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS chats_paused ON chats (tenant, pause_kind) WHERE pause_kind IS NOT NULL;

@@ -66,6 +66,13 @@ OWNER_SWEEP_ROUNDS = 3
 STORE_TROUBLE = (DatabaseFull, DatabaseReadOnly, PyMongoError)
 # WebSocket close code asking a bridge to reconnect later (its tenant's inbox is full).
 CLOSE_TRY_AGAIN_LATER = 1013
+# An audio or image the bridge could not bring (`media_omitted`) is no unsupported kind:
+# the customer is asked to send it another way (once an hour per chat, like that notice).
+MEDIA_LOST = {"too_large", "download_failed", "download_timeout"}
+MEDIA_LOST_NOTICES = {
+    "audio": "No pude recibir tu audio (es muy largo o no se descargó). ¿Me lo escribes?",
+    "image": "No pude recibir tu imagen (es muy pesada o no se descargó). ¿Me cuentas por escrito qué necesitas?",
+}
 
 
 def is_status_like(chat: str) -> bool:
@@ -260,7 +267,7 @@ class Pipeline:
             return
         if not answerable(message):
             await self._settle(slug, message, MessageStatus.IGNORED)
-            await self._unsupported(tenant, message.chat)
+            await self._unsupported(tenant, message)
             return
         media = message.media
         self.lanes.add(
@@ -293,10 +300,14 @@ class Pipeline:
         # Not on cancellation: a shutdown in the middle leaves it pending for the next start.
         await self._settle(tenant.slug, message, MessageStatus.IGNORED)
 
-    async def _unsupported(self, tenant: Tenant, chat: str) -> None:
-        settings = tenant.settings
-        if settings.unsupported_reply and await self.chats.claim_once_per_hour(
-            tenant.slug, chat, "unsupported_at", self._clock.now()
+    async def _unsupported(self, tenant: Tenant, message: Message) -> None:
+        settings, chat, now = tenant.settings, message.chat, self._clock.now()
+        lost = MEDIA_LOST_NOTICES.get(message.kind) if message.media_omitted in MEDIA_LOST else None
+        if lost is not None:
+            if await self.chats.claim_once_per_hour(tenant.slug, chat, "media_lost_at", now):
+                self.sender.notice_soon(tenant.slug, chat, lost)
+        elif settings.unsupported_reply and await self.chats.claim_once_per_hour(
+            tenant.slug, chat, "unsupported_at", now
         ):
             self.sender.notice_soon(tenant.slug, chat, settings.unsupported_text)
 
