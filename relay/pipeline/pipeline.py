@@ -38,7 +38,7 @@ from core.sqlite import DatabaseFull, DatabaseReadOnly
 from core.tasks import cancel, spawn
 from relay.assistant import Assistant, OpenAIClients, RetryPolicy
 from relay.bridges.errors import BridgeError
-from relay.bridges.events import MessageReceived
+from relay.bridges.events import MessageReceived, SendRejected
 from relay.chats import open_chats
 from relay.message_log import MessageStatus, PendingMessage, open_message_log
 from relay.openai_errors import open_openai_errors
@@ -48,6 +48,7 @@ from relay.pipeline.health import KeyHealth
 from relay.pipeline.inbox import TenantInboxes
 from relay.pipeline.lanes import ChatLanes, Incoming
 from relay.pipeline.owner import OwnerDesk
+from relay.pipeline.rejections import SendRejections
 from relay.pipeline.replies import ReplySender
 from relay.pipeline.tenant_cache import TenantCache
 from relay.pipeline.turns import TurnRunner
@@ -116,6 +117,7 @@ class Pipeline:
         self.cache = TenantCache(tenants)
         self.health = KeyHealth(tenants, bus.publish, self.openai_errors, clock, metrics)
         self.sender = ReplySender(self.outbox, bridges, clock, metrics, bus.publish)
+        self.rejections = SendRejections(self.messages, bridges, clock, metrics, bus.publish)
         self.owner = OwnerDesk(
             chats=self.chats, tenants=tenants, cache=self.cache, sender=self.sender, bridges=bridges,
             states=states, clock=clock,
@@ -155,8 +157,8 @@ class Pipeline:
             # One subscription for everything tenant-scoped, so each tenant's inbox sees a
             # bridge connecting before the frames that bridge sends after it.
             self._bus.subscribe(
-                "pipeline", self.dispatch, MessageReceived, BridgeConnected, WhatsAppStateChanged, TenantUpdated,
-                TenantKeyChanged, TenantDeleted,
+                "pipeline", self.dispatch, MessageReceived, SendRejected, BridgeConnected, WhatsAppStateChanged,
+                TenantUpdated, TenantKeyChanged, TenantDeleted,
             )
             self._subscribed = True
         self._maintenance = spawn(self._maintain(), name="pipeline-maintenance")
@@ -191,6 +193,8 @@ class Pipeline:
             await self.handle_message(MessageReceived(slug, item))
         elif isinstance(item, PendingMessage):
             await self._restrand(item)
+        elif isinstance(item, SendRejected):  # in line with the tenant's messages, like them
+            await self.handle_send_rejected(item)
         else:
             await self.handle_control(item)
 
@@ -213,6 +217,17 @@ class Pipeline:
             if self._store_down:
                 self._store_down = False
                 log.warning("the store takes writes again; waiting messages are being recorded")
+
+    async def handle_send_rejected(self, event: SendRejected) -> None:
+        """Error boundary for one reply WhatsApp refused; a store that cannot record it leaves
+        it unacked, for the bridge to send again."""
+        try:
+            await self.rejections.handle(event.tenant, event.frame)
+        except STORE_TROUBLE as exc:
+            self._store_refused(event.tenant, exc)
+        except Exception:
+            self._metrics.errors.labels("pipeline").inc()
+            log.exception("tenant %s: %s could not be handled", event.tenant, event.frame.id)
 
     def _store_refused(self, slug: str, exc: Exception) -> None:
         """The store cannot record (disk full, read-only, unreachable): the message stays
