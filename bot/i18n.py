@@ -196,6 +196,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "set.handoff_hours": ("Pausa tras traspaso (h)", "Handoff pause (h)"),
     "set.memory_hours": ("Memoria (h)", "Memory (h)"),
     "set.fallback_text": ("Texto de emergencia", "Fallback text"),
+    "set.reject_calls": ("Rechazar llamadas", "Reject calls"),
+    "set.call_message": ("Aviso a quien llama", "Message to callers"),
 }
 
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -16,8 +16,9 @@ from tenants.errors import InvalidInput
 from tenants.model import Tenant
 
 FLOW = "settings"
-SWITCHES = {"g": "groups_enabled", "h": "handoff_enabled", "d": "delete_owner_commands"}
-VALUES = {"b": "debounce_seconds", "o": "handoff_hours", "m": "memory_hours", "f": "fallback_text"}
+SWITCHES = {"g": "groups_enabled", "h": "handoff_enabled", "d": "delete_owner_commands", "c": "reject_calls"}
+VALUES = {"b": "debounce_seconds", "o": "handoff_hours", "m": "memory_hours", "f": "fallback_text",
+          "l": "call_message"}
 LIMITS = {"debounce_seconds": (0, 60), "handoff_hours": (0.1, 720), "memory_hours": (1, 720)}
 
 
@@ -72,8 +73,9 @@ async def ask_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Setti
     flows.enter(context, FLOW)
     context.user_data[FLOW] = (tenant.slug, name)
     lang = lang_of(update)
+    value = getattr(tenant.settings, name)  # a text whole: the admin rewrites it from here
     await reply(update, t(lang, "settings.ask", label=t(lang, f"set.{name}"),
-                          value=esc(_shown(getattr(tenant.settings, name)))))
+                          value=esc(value if isinstance(value, str) else _shown(value))))
     return SettingStep.VALUE
 
 

@@ -151,6 +151,28 @@ async def test_settings_toggle_in_place_and_ask_for_numbers(rig):
     assert (await rig.tenants.get("tienda-sol")).settings.debounce_seconds == 5.0
 
 
+async def test_settings_reject_calls_and_the_callers_message_reach_the_bridge(rig):
+    await rig.add_tenant("tienda-sol")
+    bridge = await rig.connect_bridge("tienda-sol", state="connected")
+    await rig.wait_for(lambda m: "se conectó" in m.body)  # the alert, out of the way of the replies
+    panel = await rig.say("/settings tienda-sol")
+    assert "❌ Rechazar llamadas" in panel.button_texts
+    await rig.tap(panel, "❌ Rechazar llamadas")
+    assert "✅ Rechazar llamadas" in panel.button_texts
+    frame = await bridge.wait_for_frame("config", lambda f: f["config"]["reject_calls"])
+    assert frame["config"]["call_message"] == "No puedo atender llamadas, escríbeme por aquí"
+    question = await rig.tap(panel, "✏️ Aviso a quien llama: No puedo atender llamada…")
+    assert "No puedo atender llamadas, escríbeme por aquí" in question.body
+    await rig.say("Hoy no atiendo llamadas; escríbeme y te respondo al tiro")
+    await rig.wait_for(lambda m: "✏️ Aviso a quien llama: Hoy no atiendo llamadas;…" in m.button_texts)
+    settings = (await rig.tenants.get("tienda-sol")).settings
+    assert (settings.reject_calls, settings.call_message) == (
+        True, "Hoy no atiendo llamadas; escríbeme y te respondo al tiro")
+    frame = await bridge.wait_for_frame("config", lambda f: f["config"]["call_message"].startswith("Hoy"))
+    assert frame["config"] == {"groups": False, "reject_calls": True,
+                               "call_message": "Hoy no atiendo llamadas; escríbeme y te respondo al tiro"}
+
+
 async def test_a_flow_left_unanswered_times_out_and_keeps_nothing(store, tmp_path, monkeypatch):
     monkeypatch.setattr("bot.flows.FLOW_TIMEOUT", 1.0)  # 10 minutes in production
     rig = await BotRig(store, tmp_path / "data").start()
