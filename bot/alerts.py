@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from telegram import Bot, InlineKeyboardMarkup
 
 from bot import callbacks as cb
 from bot.delivery import with_retry
-from bot.i18n import t
+from bot.i18n import moment, t
 from bot.qr_delivery import QrDelivery
 from bot.replies import esc
 from core.events import Alert, AlertKind
@@ -58,11 +59,33 @@ class AlertSender:
 
     async def _send(self, admin: int, alert: Alert, name: str, exists: bool) -> None:
         lang = self._languages.get(admin, "es")
-        phone = alert.detail.get("phone")
-        text = t(lang, f"alert.{alert.kind.value}", name=f"<b>{esc(name)}</b>", slug=esc(alert.tenant),
-                 phone=f" (+{esc(phone)})" if phone else "")
+        text = alert_text(lang, alert, name)
         markup = InlineKeyboardMarkup([[cb.button(t(lang, "btn.card", name=name[:40]), cb.CARD, alert.tenant)]]) \
             if exists else None
         bot = self._bot
         await with_retry(lambda: bot.send_message(admin, text, reply_markup=markup),
                          f"alert {alert.kind.value} for {alert.tenant} to admin {admin}")
+
+
+def alert_text(lang: str, alert: Alert, name: str) -> str:
+    """The alert in the admin's language, worded for its case (a temporary ban, a phone gone...)."""
+    detail = alert.detail
+    phone, until, error = detail.get("phone"), detail.get("until"), detail.get("error")
+    chat = detail.get("chat", "")
+    customer = chat.split("@")[0] if chat.endswith("@s.whatsapp.net") else ""
+    return t(
+        lang, _text_key(alert), name=f"<b>{esc(name)}</b>", slug=esc(alert.tenant),
+        phone=f" (+{esc(phone)})" if phone else "",
+        until=esc(moment(datetime.fromisoformat(until))) if until else "",
+        customer=f" (+{esc(customer)})" if customer else "",
+        error=t(lang, "alert.whatsapp_error", code=esc(error.split(":", 1)[0].strip()[:40])) if error else "",
+    )
+
+
+def _text_key(alert: Alert) -> str:
+    reason = alert.detail.get("reason")
+    if alert.kind == AlertKind.BANNED and reason == "temporarily_banned":
+        return "alert.banned_until" if alert.detail.get("until") else "alert.banned_temporarily"
+    if alert.kind == AlertKind.LOGGED_OUT and reason == "primary_device_gone":
+        return "alert.primary_device_gone"
+    return f"alert.{alert.kind.value}"

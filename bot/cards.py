@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup
 
 from bot import callbacks as cb
-from bot.i18n import t
+from bot.i18n import moment, t
 from bot.replies import esc
 from core.events import WhatsAppState
 from tenants.model import Tenant
@@ -36,6 +36,15 @@ def status(tenant: Tenant, state: WhatsAppState) -> str:
     if state.state == "logged_out":
         return "logged_out"
     return "stopped"
+
+
+def status_text(lang: str, word: str, state: WhatsAppState) -> str:
+    """The status word in the admin's language; a temporary ban says until when."""
+    if word == "banned" and state.reason == "temporarily_banned":
+        if state.until is not None:
+            return t(lang, "status.banned_until", until=esc(moment(state.until)))
+        return t(lang, "status.banned_temporarily")
+    return t(lang, f"status.{word}")
 
 
 def phone_of(tenant: Tenant, state: WhatsAppState) -> str | None:
@@ -70,7 +79,7 @@ def card_text(lang: str, tenant: Tenant, state: WhatsAppState, summary: object, 
     none = t(lang, "none")
     return t(
         lang, "card",
-        emoji=EMOJI[word], name=esc(tenant.name), slug=esc(tenant.slug), status=t(lang, f"status.{word}"),
+        emoji=EMOJI[word], name=esc(tenant.name), slug=esc(tenant.slug), status=status_text(lang, word, state),
         phone=f"+{esc(phone)}" if phone else none, model=esc(tenant.model),
         email=esc(tenant.email) if tenant.email else none, key=esc(tenant.openai_key_hint),
         link=esc(link) if link else t(lang, "link_hidden"), chats=getattr(summary, "chats", 0), paused=getattr(summary, "paused_chats", 0),

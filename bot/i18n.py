@@ -7,6 +7,7 @@ must be escaped by the caller (bot.replies.esc); usage forms are escaped here.
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
 
 LANGUAGES = ("es", "en")
 
@@ -65,6 +66,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "status.disabled": ("desactivado", "disabled"),
     "status.banned": ("bloqueado por WhatsApp", "banned by WhatsApp"),
+    "status.banned_until": ("bloqueado por WhatsApp hasta el {until}", "banned by WhatsApp until {until}"),
+    "status.banned_temporarily": ("bloqueado por WhatsApp por un tiempo", "banned by WhatsApp for a while"),
     "status.attention": ("necesita atención", "needs attention"),
     "status.connected": ("conectado", "connected"),
     "status.waiting": ("esperando vinculación", "waiting to be linked"),
@@ -117,6 +120,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Vincular con número de teléfono.",
                   "🔢 Code for {name}: <code>{code}</code>\nOn the phone +{phone}: WhatsApp → Linked devices → "
                   "Link with phone number."),
+    "pair_code_valid": ("\nVale por {left}: escríbelo antes de que venza.", "\nValid for {left}: type it before it expires."),
     "ask_phone": ("Envía el teléfono de WhatsApp de {name}, con código de país (+56912345678), o /cancel.",
                   "Send {name}'s WhatsApp phone number with country code (+56912345678), or /cancel."),
     # --- QR ------------------------------------------------------------------------
@@ -131,7 +135,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alert.connected": ("✅ {name} se conectó a WhatsApp{phone}.", "✅ {name} connected to WhatsApp{phone}."),
     "alert.logged_out": ("🔌 {name} fue desvinculado desde el teléfono. Hace falta un QR nuevo.",
                          "🔌 {name} was logged out from the phone. A new QR is needed."),
-    "alert.banned": ("⛔ WhatsApp bloqueó el número de {name}.", "⛔ WhatsApp banned {name}'s number."),
+    "alert.primary_device_gone": ("📵 La cuenta de WhatsApp de {name}{phone} ya no está en este dispositivo: se "
+                                  "registró en un teléfono nuevo o quedó bloqueada. Hay que vincularla de nuevo "
+                                  "(QR o código).",
+                                  "📵 {name}'s WhatsApp account{phone} left this device: it was registered on a new "
+                                  "phone, or locked. It must be linked again (QR or pairing code)."),
+    "alert.banned": ("⛔ WhatsApp bloqueó el número de {name}{phone} de forma permanente; el puente ya no se conecta.",
+                     "⛔ WhatsApp banned {name}'s number{phone} for good; the bridge no longer connects."),
+    "alert.banned_until": ("⏳ WhatsApp bloqueó temporalmente el número de {name}{phone}, hasta el {until}. El "
+                           "puente vuelve a conectarse solo entonces.",
+                           "⏳ WhatsApp temporarily banned {name}'s number{phone}, until {until}. The bridge "
+                           "reconnects by itself then."),
+    "alert.banned_temporarily": ("⏳ WhatsApp bloqueó temporalmente el número de {name}{phone} (no dijo hasta "
+                                 "cuándo). El puente vuelve a intentarlo cada hora.",
+                                 "⏳ WhatsApp temporarily banned {name}'s number{phone} (it did not say until when). "
+                                 "The bridge tries again every hour."),
     "alert.crash_loop": ("💥 El puente de {name} se cae una y otra vez.", "💥 {name}'s bridge keeps crashing."),
     "alert.qr_timeout": ("⌛ {name} no escaneó el QR a tiempo; el puente dejó de pedirlo.",
                          "⌛ {name} did not scan the QR in time; the bridge stopped asking."),
@@ -140,8 +158,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alert.openai_quota": ("💳 La cuenta de OpenAI de {name} se quedó sin saldo.",
                            "💳 {name}'s OpenAI account is out of quota."),
     "alert.openai_recovered": ("👌 OpenAI vuelve a responder para {name}.", "👌 OpenAI answers again for {name}."),
-    "alert.send_failed": ("⚠️ WhatsApp rechazó una respuesta de {name}: un cliente no la recibió.",
-                          "⚠️ WhatsApp refused a reply of {name}: a customer did not get it."),
+    "alert.send_failed": ("⚠️ WhatsApp rechazó una respuesta de {name}: un cliente{customer} no la recibió{error}. "
+                          "No se reenvía: la rechazaría otra vez.",
+                          "⚠️ WhatsApp refused a reply of {name}: a customer{customer} did not get it{error}. "
+                          "It is not resent: it would be refused again."),
+    "alert.whatsapp_error": (" (error {code} de WhatsApp)", " (WhatsApp error {code})"),
     "alert.send_uncertain": ("⚠️ El puente de {name} se reinició mientras enviaba: una respuesta puede no haber "
                              "llegado a un cliente (no se reenvía, para no duplicarla).",
                              "⚠️ {name}'s bridge restarted mid-send: a reply may not have reached a customer "
@@ -240,6 +261,17 @@ USAGE: dict[str, str] = {
     "key": "/key <slug>",
     "settings": "/settings <slug>",
 }
+
+
+def moment(value: datetime) -> str:
+    """A moment for a person: `2026-12-02 14:30 UTC`."""
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def duration(seconds: float) -> str:
+    """A short wait for a person: `45 s`, `3 min`."""
+    seconds = max(0, round(seconds))
+    return f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
 
 
 def language(code: str | None) -> str:

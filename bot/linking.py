@@ -10,7 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import callbacks as cb
 from bot import flows
-from bot.i18n import t
+from bot.i18n import duration, t
 from bot.replies import (
     esc,
     lang_of,
@@ -104,7 +104,11 @@ async def _pair(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: Tena
     except BridgeError as exc:
         await reply(update, t(lang, "bridge_failed", error=esc(str(exc))))
         return True
-    await reply(update, t(lang, "pair_code", name=esc(tenant.name), code=esc(code), phone=esc(phone)))
+    text = t(lang, "pair_code", name=esc(tenant.name), code=esc(code), phone=esc(phone))
+    expires_at = svc.states.get(tenant.slug).pairing_code_expires_at
+    if expires_at is not None:
+        text += t(lang, "pair_code_valid", left=duration((expires_at - svc.clock.now()).total_seconds()))
+    await reply(update, text)
     return True
 
 

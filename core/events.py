@@ -20,9 +20,11 @@ class WhatsAppState:
     phone: str | None = None
     name: str | None = None
     reason: str | None = None
+    until: datetime | None = None  # when a temporary ban ends, if WhatsApp said
     qr: str | None = None
     qr_expires_at: datetime | None = None
     pairing_code: str | None = None
+    pairing_code_expires_at: datetime | None = None
     updated_at: datetime | None = None
 
 

@@ -75,9 +75,11 @@ class WhatsAppStates:
             phone=status.phone or current.phone,
             name=status.name or current.name,
             reason=status.reason,
+            until=utc(status.until) if status.until else None,
             qr=current.qr if status.state == "waiting_qr" else None,
             qr_expires_at=current.qr_expires_at if status.state == "waiting_qr" else None,
             pairing_code=None if status.state in _ENDS_PAIRING else current.pairing_code,
+            pairing_code_expires_at=None if status.state in _ENDS_PAIRING else current.pairing_code_expires_at,
             updated_at=self._clock.now(),
         )
         self._set(slug, new)
@@ -88,14 +90,16 @@ class WhatsAppStates:
         """A new QR to show (kept in memory only: it lives 20 seconds)."""
         current = self.get(slug)
         self._set(slug, dataclasses.replace(
-            current, qr=qr.qr, qr_expires_at=utc(qr.expires_at), pairing_code=None, updated_at=self._clock.now()
+            current, qr=qr.qr, qr_expires_at=utc(qr.expires_at), pairing_code=None, pairing_code_expires_at=None,
+            updated_at=self._clock.now(),
         ))
 
     async def on_pairing_code(self, slug: str, code: PairingCode) -> None:
-        """A pairing code to show to the user (memory only)."""
+        """A pairing code to show to the user, and until when it can be typed (memory only)."""
         current = self.get(slug)
         self._set(slug, dataclasses.replace(
-            current, pairing_code=code.code, qr=None, qr_expires_at=None, updated_at=self._clock.now()
+            current, pairing_code=code.code, pairing_code_expires_at=utc(code.expires_at) if code.expires_at else None,
+            qr=None, qr_expires_at=None, updated_at=self._clock.now(),
         ))
 
     async def mark_stopped(self, slug: str) -> None:
@@ -105,14 +109,14 @@ class WhatsAppStates:
             return
         self._set(slug, dataclasses.replace(
             current, state="stopped", reason=current.reason if current.state == "stopped" else None,
-            qr=None, qr_expires_at=None, pairing_code=None, updated_at=self._clock.now(),
+            qr=None, qr_expires_at=None, pairing_code=None, pairing_code_expires_at=None, updated_at=self._clock.now(),
         ))
 
     def clear_pairing_code(self, slug: str) -> None:
         """Forget a shown pairing code before asking for a new one."""
         current = self.get(slug)
         if current.pairing_code is not None:
-            self._current[slug] = dataclasses.replace(current, pairing_code=None)
+            self._current[slug] = dataclasses.replace(current, pairing_code=None, pairing_code_expires_at=None)
 
     async def wait_for(
         self, slug: str, predicate: Callable[[WhatsAppState], object], timeout: float
@@ -181,8 +185,10 @@ def _alert_for(slug: str, new: WhatsAppState, saved: Durable) -> Alert | None:
         return Alert(slug, AlertKind.CONNECTED, _detail(phone=new.phone, name=new.name))
     if new.state == "logged_out" and was_state != "logged_out":
         return Alert(slug, AlertKind.LOGGED_OUT, _detail(phone=new.phone, reason=new.reason))
-    if new.state == "banned" and was_state != "banned":
-        return Alert(slug, AlertKind.BANNED, _detail(phone=new.phone, reason=new.reason))
+    if new.state == "banned" and (was_state, was_reason) != ("banned", new.reason):
+        # A temporary ban that becomes a permanent one is news too.
+        until = new.until.isoformat() if new.until else None
+        return Alert(slug, AlertKind.BANNED, _detail(phone=new.phone, reason=new.reason, until=until))
     if new.state == "stopped" and new.reason == "qr_timeout" and (was_state, was_reason) != ("stopped", "qr_timeout"):
         return Alert(slug, AlertKind.QR_TIMEOUT, {})
     return None

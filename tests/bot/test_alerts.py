@@ -58,3 +58,44 @@ async def test_a_command_reply_survives_telegram_429(rig):
     reply = await rig.say("/help")
     assert "/newtenant" in reply.body
     assert [c.status for c in rig.telegram.calls("sendMessage")] == [429, 200]
+
+
+async def test_a_temporary_ban_says_until_when_and_the_card_shows_it(rig):
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    bridge = await rig.connect_bridge("tienda-sol", state="connected")
+    await rig.wait_for(lambda m: "se conectó" in m.body)
+    await bridge.send_status("banned", reason="temporarily_banned", until="2026-12-03T08:30:00.000Z")
+    alert = await rig.wait_for(lambda m: "temporalmente" in m.body)
+    assert "hasta el 2026-12-03 08:30 UTC" in alert.body and "+56911112222" in alert.body
+    assert "permanente" not in alert.body
+    card = await rig.say("/tenant tienda-sol")
+    assert "bloqueado por WhatsApp hasta el 2026-12-03 08:30 UTC" in card.body
+    # the ban turning permanent is news of its own
+    await bridge.send_status("banned", reason="banned")
+    final = await rig.wait_for(lambda m: "de forma permanente" in m.body)
+    assert "temporalmente" not in final.body
+
+
+async def test_a_permanent_ban_and_a_phone_gone_from_the_device_are_worded_for_what_happened(rig):
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    await rig.add_tenant("tienda-luna", "Tienda Luna")
+    await rig.say("/help", lang="en")
+    sol = await rig.connect_bridge("tienda-sol", state="connected")
+    luna = await rig.connect_bridge("tienda-luna", state="connected")
+    await sol.send_status("banned", reason="banned")
+    await luna.send_status("logged_out", reason="primary_device_gone")
+    banned = await rig.wait_for(lambda m: "Tienda Sol" in m.body and "banned" in m.body)
+    assert "for good" in banned.body
+    gone = await rig.wait_for(lambda m: "Tienda Luna" in m.body and "left this device" in m.body)
+    assert "new phone" in gone.body and "linked again" in gone.body
+    spanish = await rig.wait_for(lambda m: "Tienda Luna" in m.body and "dispositivo" in m.body, user=OTHER_ADMIN)
+    assert "teléfono nuevo o quedó bloqueada" in spanish.body
+
+
+async def test_a_refused_reply_alert_names_the_customer_and_whatsapps_error_code(rig):
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.SEND_FAILED, {
+        "chat": "56933334444@s.whatsapp.net", "error": "463: Your account has been restricted"}))
+    alert = await rig.wait_for(lambda m: "rechazó" in m.body)
+    assert "un cliente (+56933334444) no la recibió (error 463 de WhatsApp)" in alert.body
+    assert "No se reenvía" in alert.body and "restricted" not in alert.body

@@ -84,3 +84,11 @@ async def test_logout_after_confirm_reaches_the_bridge(rig):
     await rig.tap(question, "✅ Confirmar")
     await rig.wait_for(lambda m: m is question and "desvinculado" in (m.body or ""))
     assert bridge.logouts == 1
+
+
+async def test_the_pairing_code_says_how_long_it_can_be_typed(rig):
+    await rig.add_tenant("tienda-sol")
+    await rig.connect_bridge("tienda-sol")
+    reply = await rig.say("/pair tienda-sol +56912345678", lang="en")
+    assert "<code>K7Q2M9XZ</code>" in reply.body
+    assert "Valid for 3 min" in reply.body
