@@ -92,13 +92,14 @@ class TurnRunner:
         except AssistantError as error:
             await self._quietly(self._bridges.typing(slug, chat_id, False))
             return await self._failed(tenant, chat_id, ids, error)
-        await self._quietly(self._bridges.typing(slug, chat_id, False))
         if await self._health.succeeded(tenant):
             self._on_recovered(slug)
         if await self._held_now(slug, chat_id):
             log.info("tenant %s: the chat was paused while the assistant answered; the reply is held", slug)
+            await self._quietly(self._bridges.typing(slug, chat_id, False))
             await self._settle(slug, chat_id, items, MessageStatus.HELD)
             return Outcome.DONE
+        # No `paused` typing frame before a reply: the send itself ends "typing…" (docs/PROTOCOL.md).
         await self._deliver(slug, chat_id, ids, answer)
         return Outcome.DONE
 
@@ -119,10 +120,11 @@ class TurnRunner:
     async def _held_now(self, slug: str, chat_id: str) -> bool:
         """Read again, just before anything is sent: the owner may have paused the chat,
         answered the customer personally or suspended the bot while OpenAI was thinking."""
-        tenant = await self._tenants.find(slug)
+        # The cache is fresh enough: the owner's `suspender bot` updates it at once, and the
+        # operator's changes (TenantUpdated) reach it through this tenant's inbox.
+        tenant = await self._cache.get(slug)
         if tenant is None or tenant.suspended:
             return True
-        self._cache.put(tenant)
         chat = await self._chats.get(slug, chat_id)
         return chat is not None and chat.paused and not chat.handoff_expired(
             self._clock.now(), tenant.settings.handoff_hours)

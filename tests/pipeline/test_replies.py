@@ -27,8 +27,10 @@ async def test_customer_message_gets_the_assistant_reply(rig):
     assert request.conversation and request.conversation.startswith("conv_")
     expected = hashlib.sha256(f"panaderia\n{CUSTOMER_CHAT}".encode()).hexdigest()
     assert request.safety_identifier and expected.startswith(request.safety_identifier)
-    states = [t["state"] for t in bridge.typing if t["chat"] == CUSTOMER_CHAT]
-    assert states == ["composing", "paused"]
+    # "typing…" while OpenAI thinks; the reply itself ends it (docs/PROTOCOL.md, `typing`)
+    frames = [(f["type"], f.get("state")) for f in bridge.received if f.get("chat") == CUSTOMER_CHAT
+              and f["type"] in ("typing", "send")]
+    assert frames == [("typing", "composing"), ("send", None)]
 
 
 async def test_one_conversation_per_chat_is_reused_across_turns(rig):
