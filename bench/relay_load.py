@@ -101,10 +101,9 @@ class LoadGenerator:
         self.send_frames += 1
         text = frame.get("text") or ""
         for line in text.split("\n"):
-            if not line.startswith(REPLY_PREFIX):
-                self.unknown_sends += 1
-                continue
-            sample = self.samples.get(line[len(REPLY_PREFIX):].strip())
+            # A turn that took several messages of a chat (they arrived while its previous
+            # turn was answered) names them one per line, the prefix on the first only.
+            sample = self.samples.get(line.removeprefix(REPLY_PREFIX).strip())
             if sample is None:
                 self.unknown_sends += 1
                 continue
