@@ -82,3 +82,46 @@ async def test_slow_sending_of_one_tenant_does_not_delay_another_on_the_real_bri
 
         await wait_until(answered, WAIT, "the other tenant's reply")
         assert loop.time() - started < 2.0  # not behind the slow tenant's 3-second sends
+
+
+async def test_a_bridge_killed_during_recovery_after_a_relay_restart_asks_openai_once_per_turn(tmp_path, monkeypatch):
+    """Issue #17 item 6 on the real bridge: the relay restarts with image turns unanswered,
+    and while it is answering them the bridge is killed and comes back (a second
+    `BridgeConnected`). Each turn is still answered by one OpenAI call."""
+    import os
+    import signal
+
+    from tests.support.faults import openai_problems
+
+    monkeypatch.setenv("PUENTE_SEND_GAP_MS", "0-0")
+    chats = [f"5697000{n:04d}@s.whatsapp.net" for n in range(24)]
+    texts = [f"foto de {chat.split('@')[0]}" for chat in chats]
+    async with FaultWorld(tmp_path, openai=FakeOpenAI(latency=30), bridge_command=COMMAND) as world:
+        await linked(world, "tienda", "56900004444")
+        for n, (chat, text) in enumerate(zip(chats, texts, strict=True)):
+            act(world, "tienda", op="message", id=f"IMG{n}", chat=chat, sender=chat, kind="image", text=text,
+                media_size=200_000, mime="image/jpeg")
+        ids = [f"IMG{n}" for n in range(len(chats))]
+
+        async def recorded() -> bool:
+            return await world.puente.pipeline.messages.recorded("tienda", ids) == set(ids)
+
+        await wait_until(recorded, WAIT, "every photo recorded")
+    # The relay stopped with every turn at OpenAI: all 24 are pending, with their images.
+    second = FakeOpenAI(latency=0.2)
+    async with FaultWorld(tmp_path, openai=second, bridge_command=COMMAND) as world:
+        puente = world.puente
+        await wait_until(lambda: puente.bridges.is_connected("tienda") and second.responses_created >= 2, WAIT,
+                         "the backlog being answered")
+        first_pid = puente.supervisor.pid("tienda")
+        os.kill(first_pid, signal.SIGKILL)  # the bridge dies mid-recovery; the supervisor starts it again
+        await wait_until(lambda: puente.supervisor.pid("tienda") not in (None, first_pid)
+                         and puente.bridges.is_connected("tienda"), WAIT, "the bridge back")
+
+        def answered() -> set[str]:
+            return {s["chat"] for s in sent(world, "tienda") if s["chat"] in chats}
+
+        await wait_until(lambda: answered() == set(chats), WAIT, lambda: f"every photo answered: {len(answered())}")
+        await world.quiet()
+        # the fake renders a turn's image as "[imagen]" before its caption: each image went too
+        assert openai_problems(second.response_requests, [f"[imagen] {text}" for text in texts]) == []
