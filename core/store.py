@@ -182,9 +182,21 @@ class Store:
             await self._client.close()
             self._client = None
         if self._embedded is not None:
-            await self._embedded.close()
-            self._embedded = None
+            await self._close_embedded()
         await self._stop_process()
+
+    async def _close_embedded(self) -> None:
+        """Close mongoeco's in-process server; its engine reports `database is locked` when a
+        write of its own is still finishing, so it gets a moment and a second try."""
+        embedded, self._embedded = self._embedded, None
+        for attempt in range(2):
+            try:
+                await embedded.close()
+                return
+            except Exception as exc:  # sqlite3.OperationalError from inside mongoeco
+                if attempt or "locked" not in str(exc):
+                    raise
+                await asyncio.sleep(0.5)
 
     async def _stop_process(self) -> None:
         """Close the store process's stdin (its signal to finish) and wait for it to exit."""

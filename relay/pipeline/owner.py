@@ -64,6 +64,11 @@ class OwnerDesk:
         self._clock = clock
         self._background: set[asyncio.Task] = set()
 
+    @property
+    def background(self) -> set[asyncio.Task]:
+        """Command deletions on their way (the pipeline cancels them when it stops)."""
+        return self._background
+
     def busy(self) -> int:
         """Command deletions on their way."""
         return len(self._background)

@@ -168,6 +168,9 @@ class Pipeline:
         await self.inboxes.stop()
         await self.lanes.stop(self._stop_grace)
         await self.sender.stop()
+        # Nothing of this pipeline may write to the store once it has stopped (flushes,
+        # command deletions): what they had not done is in the outbox or the log anyway.
+        await cancel(*self._background, *self.owner.background)
         await self.clients.close()
 
     def busy(self) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from core.clock import Clock
 from core.events import Alert, AlertKind
 from core.metrics import Metrics
-from core.tasks import spawn
+from core.tasks import cancel, spawn
 from relay.bridges.errors import BridgeCommandFailed, BridgeError, BridgeNotConnected
 from relay.outbox import Outbox, OutgoingText
 from relay.pipeline.bridge_port import BridgeCommands
@@ -127,9 +127,11 @@ class ReplySender:
             del self._locks[key]
 
     async def stop(self) -> None:
-        """Wait briefly for background notices (they are in the outbox either way)."""
+        """Wait briefly for background notices, then cancel the rest (they are in the outbox
+        either way, and nothing may write to the store after the pipeline stops)."""
         if self._background:
             await asyncio.wait(list(self._background), timeout=1.0)
+        await cancel(*self._background)
 
     def _lock(self, key: ChatKey) -> asyncio.Lock:
         lock = self._locks.get(key)
