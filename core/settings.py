@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_default_model: str = "gpt-4.1-mini"
     openai_transcription_model: str = "gpt-4o-mini-transcribe"
+    # A tenant's time zone when the operator's /hours names none (an IANA name).
+    default_timezone: str = "UTC"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
 
@@ -84,6 +87,15 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("must be comma-separated IP addresses or networks, e.g. 127.0.0.1,10.0.0.0/8") from None
         return value
+
+    @field_validator("default_timezone", mode="after")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value.strip())
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone name, e.g. America/Santiago") from None
+        return value.strip()
 
     @field_validator("log_level", "log_format", "smtp_security", mode="before")
     @classmethod

@@ -95,7 +95,8 @@ class Puente:
         secret_key = load_or_create_key(settings.secret_key, settings.data_dir)
         self.box = SecretBox(secret_key)
         self.tenants = TenantService(
-            self.tenant_repo, self.audit, self.box, clock, bus.publish, settings.openai_default_model
+            self.tenant_repo, self.audit, self.box, clock, bus.publish, settings.openai_default_model,
+            default_timezone=settings.default_timezone,
         )
         self.bridges = Bridges()
         self.states = WhatsAppStates(self.tenants, bus, clock, self.metrics)

@@ -8,11 +8,14 @@ from typing import Any
 
 from core.clock import utc
 from core.events import WhatsAppState
+from tenants.hours import OpeningHours, Override
 
 DEFAULT_FALLBACK_TEXT = "Estamos con un problema técnico, te responderemos pronto."
 DEFAULT_UNSUPPORTED_TEXT = "Por ahora solo puedo leer mensajes de texto y notas de voz. 🙏"
 # What the bridge tells a caller whose call it rejected (docs/PROTOCOL.md, `config`).
 DEFAULT_CALL_MESSAGE = "No puedo atender llamadas, escríbeme por aquí"
+# What a customer gets outside opening hours in `away` mode, once per chat per closed period.
+DEFAULT_AWAY_MESSAGE = "Hola, ahora estamos cerrados. Abrimos {next_open}. Te responderemos entonces."
 DEFAULT_INSTRUCTIONS = (
     "Eres el asistente de WhatsApp de este negocio. Responde en el idioma del cliente, "
     "de forma breve, amable y clara. Si no sabes algo, dilo y ofrece que una persona "
@@ -35,6 +38,7 @@ class TenantSettings:
     unsupported_text: str = DEFAULT_UNSUPPORTED_TEXT
     reject_calls: bool = False  # the bridge rejects incoming 1:1 calls and tells the caller to write
     call_message: str = DEFAULT_CALL_MESSAGE
+    away_message: str = DEFAULT_AWAY_MESSAGE  # {next_open}: "el lunes a las 09:00"
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any] | None) -> TenantSettings:
@@ -67,6 +71,8 @@ class Tenant:
     bridge_token_hash: str | None = None
     settings: TenantSettings = field(default_factory=TenantSettings)
     whatsapp: WhatsAppState = field(default_factory=WhatsAppState)
+    hours: OpeningHours | None = None  # None: always open
+    hours_override: Override | None = None  # the owner's `cerrado` / `abierto`
     # The landing link's token in clear: only on the tenant returned when the link was issued
     # (created or re-issued). Only its hash is stored; a tenant read back has None here.
     landing_token: str | None = field(default=None, compare=False, repr=False)
@@ -95,6 +101,8 @@ class Tenant:
             last_error=doc.get("last_error"),
             bridge_token_hash=doc.get("bridge_token_hash"),
             settings=TenantSettings.from_doc(doc.get("settings")),
+            hours=OpeningHours.from_doc(doc.get("hours")),
+            hours_override=Override.from_doc(doc.get("hours_override")),
             whatsapp=WhatsAppState(
                 state=wa.get("state", "stopped"),
                 phone=wa.get("phone"),
@@ -124,6 +132,8 @@ class Tenant:
             "bridge_token_hash": self.bridge_token_hash,
             "settings": self.settings.to_doc(),
             "whatsapp": whatsapp_doc(self.whatsapp),
+            "hours": self.hours.to_doc() if self.hours else None,
+            "hours_override": self.hours_override.to_doc() if self.hours_override else None,
         }
 
 

@@ -22,9 +22,11 @@ from core.events import (
     TenantUpdated,
     WhatsAppState,
 )
+from tenants import hours as opening
 from tenants import validation
 from tenants.audit import AuditLog
 from tenants.errors import InvalidInput, TenantNotFound
+from tenants.hours import HoursError, Override
 from tenants.model import DEFAULT_INSTRUCTIONS, Tenant, TenantSettings, whatsapp_doc
 from tenants.repository import TenantRepository
 from tenants.secrets import SecretBox, hash_token, mask_key, new_token, token_matches
@@ -55,6 +57,8 @@ class TenantService:
         clock: Clock,
         publish: Callable[[object], None],
         default_model: str,
+        *,
+        default_timezone: str = "UTC",
     ) -> None:
         self._repo = repo
         self._audit = audit
@@ -63,6 +67,7 @@ class TenantService:
         self._publish = publish
         self._before_delete: list[Callable[[Tenant], Awaitable[None]]] = []
         self._default_model = default_model
+        self._default_timezone = default_timezone
 
     # --- reading -------------------------------------------------------------------
 
@@ -177,6 +182,49 @@ class TenantService:
         settings = dataclasses.replace(tenant.settings, **changes)
         return await self._change(tenant.slug, actor, "settings", audit_detail=changes, settings=settings.to_doc())
 
+    # --- opening hours (/hours) ---------------------------------------------------------
+
+    async def set_hours(self, slug: str, words: list[str], actor: str) -> Tenant:
+        """`[time zone] <schedule> [answer|away]`: the weekly schedule replaced (closed dates
+        kept). Without a zone, the tenant's or DEFAULT_TIMEZONE; without a mode, the current one."""
+        tenant = await self.get(slug)
+        current = tenant.hours
+        words = list(words)
+        mode = words.pop().lower() if words and words[-1].lower() in opening.MODES else None
+        if words and not opening.looks_like_days(words[0]):
+            zone = words.pop(0)
+        else:
+            zone = current.timezone if current else self._default_timezone
+        try:
+            hours = opening.parse_hours(zone, " ".join(words), mode or (current.mode if current else "answer"))
+        except HoursError as exc:
+            raise InvalidInput(exc.field, str(exc)) from None
+        if current is not None:
+            hours = dataclasses.replace(hours, closed=current.closed)
+        return await self._change(tenant.slug, actor, "hours", audit_detail={"hours": hours.describe(),
+                                  "timezone": hours.timezone, "mode": hours.mode}, hours=hours.to_doc())
+
+    async def add_closed_dates(self, slug: str, words: list[str], actor: str) -> Tenant:
+        """Closed dates (`24/12`, `24/12/2027`) added to the schedule; past ones forgotten."""
+        tenant = await self.get(slug)
+        if tenant.hours is None:
+            raise InvalidInput("hours", "set a schedule before closed dates")
+        today = tenant.hours.local(self._clock.now()).date()
+        try:
+            added = {opening.parse_date(word, today) for word in words}
+        except HoursError as exc:
+            raise InvalidInput(exc.field, str(exc)) from None
+        if not added:
+            raise InvalidInput("date", "no date given")
+        closed = tuple(sorted(d for d in set(tenant.hours.closed) | added if d >= today))
+        hours = dataclasses.replace(tenant.hours, closed=closed)
+        return await self._change(tenant.slug, actor, "closed_dates", audit_detail={"added": sorted(map(str, added))},
+                                  hours=hours.to_doc())
+
+    async def clear_hours(self, slug: str, actor: str) -> Tenant:
+        """No schedule any more: always open (an owner's `cerrado` still holds until it ends)."""
+        return await self._change(slug, actor, "hours", audit_detail={"hours": None}, hours=None)
+
     async def rotate_landing_token(self, slug: str, actor: str) -> Tenant:
         """A new private link; the old one stops working at once. The returned tenant carries
         the new token in clear (`landing_token`): the only moment it is known."""
@@ -205,6 +253,13 @@ class TenantService:
     async def set_suspended(self, slug: str, suspended: bool) -> Tenant | None:
         """The owner's `suspender bot` / `activar bot`."""
         tenant = await self._repo.update(slug, {"suspended": suspended, "updated_at": self._clock.now()})
+        self._publish(TenantUpdated(slug))
+        return tenant
+
+    async def set_hours_override(self, slug: str, override: Override | None) -> Tenant | None:
+        """The owner's `cerrado` / `abierto` (None: back to the schedule)."""
+        tenant = await self._repo.update(slug, {"hours_override": override.to_doc() if override else None,
+                                                "updated_at": self._clock.now()})
         self._publish(TenantUpdated(slug))
         return tenant
 

@@ -4,7 +4,7 @@ fixture: each behaves the same on each."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from relay.message_log import day_of
 from relay.openai_errors import open_openai_errors
 from tenants.audit import AuditEntry, open_audit_log
 from tenants.errors import SlugTaken
+from tenants.hours import OpeningHours, Override, parse_week
 from tenants.model import Tenant, TenantSettings, whatsapp_doc
 from tenants.repository import open_tenants
 from tests.support.clock import FakeClock
@@ -44,6 +45,9 @@ def tenant(slug: str = "sol", **changes) -> Tenant:
                                 fallback_text="Ya volvemos", reject_calls=True, call_message="Escríbeme, gracias"),
         whatsapp=WhatsAppState(state="connected", phone="56911110000", name="Sol", reason=None,
                                updated_at=NOW + timedelta(minutes=3)),
+        hours=OpeningHours("America/Santiago", parse_week("lu-vi 09:00-18:00, vi 20:00-02:00"),
+                           (date(2026, 12, 24),), "away"),
+        hours_override=Override(True, datetime(2026, 11, 26, 16, tzinfo=UTC), datetime(2026, 11, 27, 12, tzinfo=UTC)),
     ).with_changes(**changes)
 
 

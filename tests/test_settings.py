@@ -47,6 +47,7 @@ def _error(monkeypatch, **env: str) -> str:
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: Input should be 'text' or 'json'"),
         ({"SMTP_HOST": "mail.example.com"}, "SMTP_FROM: is required when SMTP_HOST is set"),
         ({"TRUSTED_PROXIES": "10.0.0.1,proxy.local"}, "TRUSTED_PROXIES: must be comma-separated IP addresses"),
+        ({"DEFAULT_TIMEZONE": "America/Santago"}, "DEFAULT_TIMEZONE: must be an IANA time zone name"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, env, expected):

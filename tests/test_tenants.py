@@ -9,6 +9,7 @@ import pytest
 from core.events import TenantCreated, TenantDeleted, TenantDisabled, TenantKeyChanged
 from core.sqlite import Database
 from tenants.errors import InvalidInput, SlugTaken, TenantNotFound
+from tenants.hours import close_now
 from tenants.service import NewTenant
 
 KEY = "sk-test-abcdefghijklmnopqrstuvwxyz1234"
@@ -137,3 +138,30 @@ async def test_paging_lists_tenants_in_slug_order(tenants):
     first, total = await tenants.page(0)
     second, _ = await tenants.page(1)
     assert total == 12 and len(first) == 10 and [t.slug for t in second] == ["t10", "t11"]
+
+
+async def test_hours_set_again_keep_the_closed_dates_zone_and_mode_and_every_change_is_audited(tenants, published):
+    await tenants.create(new(), actor="admin:7")
+    await tenants.set_hours("tienda-sol", ["America/Santiago", "lu-vi", "09:00-18:00", "away"], "admin:7")
+    await tenants.add_closed_dates("tienda-sol", ["24/12", "01/01"], "admin:7")
+    tenant = await tenants.set_hours("tienda-sol", ["lu-sa", "10:00-14:00"], "admin:7")
+    assert (tenant.hours.timezone, tenant.hours.mode, tenant.hours.describe()) == (
+        "America/Santiago", "away", "lu-sa 10:00-14:00")
+    assert [d.isoformat() for d in tenant.hours.closed] == ["2026-12-24", "2027-01-01"]
+    with pytest.raises(InvalidInput) as refused:
+        await tenants.set_hours("tienda-sol", ["Mars/Olympus", "lu-vi", "09:00-18:00"], "admin:7")
+    assert refused.value.field == "timezone"
+    assert (await tenants.get("tienda-sol")).hours == tenant.hours
+    await tenants.clear_hours("tienda-sol", "admin:7")
+    assert (await tenants.get("tienda-sol")).hours is None
+    entries = await tenants._audit.for_tenant("tienda-sol")
+    assert [e.action for e in entries][:4] == ["hours", "hours", "closed_dates", "hours"]
+
+
+async def test_the_owners_override_is_stored_and_published(tenants, published, clock):
+    await tenants.create(new(), actor="admin:7")
+    override = close_now(None, clock.now())
+    assert (await tenants.set_hours_override("tienda-sol", override)).hours_override == override
+    assert (await tenants.get("tienda-sol")).hours_override == override
+    assert (await tenants.set_hours_override("tienda-sol", None)).hours_override is None
+    assert published[-1].tenant == "tienda-sol"
