@@ -152,9 +152,21 @@ async def _sqlite_v2_chats_media_lost_at(db: Database) -> None:
     await db.write(_v2_add_media_lost_at)
 
 
+def _v3_add_away_at(conn: sqlite3.Connection) -> None:
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(chats)")}
+    if columns and "away_at" not in columns:
+        conn.execute("ALTER TABLE chats ADD COLUMN away_at INTEGER")
+
+
+async def _sqlite_v3_chats_away_at(db: Database) -> None:
+    """Chats remember when the away message was last sent (once per closed period)."""
+    await db.write(_v3_add_away_at)
+
+
 SQLITE_MIGRATIONS: list[tuple[int, str, Callable[[Database], Awaitable[None]]]] = [
     (1, "initial schema", _sqlite_v1_initial),
     (2, "chats: media_lost_at, the once-an-hour 'your media did not arrive' notice", _sqlite_v2_chats_media_lost_at),
+    (3, "chats: away_at, the away message sent once per closed period", _sqlite_v3_chats_away_at),
 ]
 
 

@@ -112,6 +112,17 @@ async def test_once_per_hour_claims(chats):
         await chats.claim_once_per_hour("t", CHAT, "name", NOW)
 
 
+async def test_a_claim_since_a_moment_is_granted_once_until_a_later_moment(chats):
+    await chats.touch_customer("t", CHAT, NOW, None, None)
+    closed_at = NOW - timedelta(hours=3)
+    assert await chats.claim_since("t", CHAT, "away_at", closed_at, NOW) is True
+    assert await chats.claim_since("t", CHAT, "away_at", closed_at, NOW + timedelta(hours=5)) is False
+    assert await chats.claim_since("t", OTHER, "away_at", closed_at, NOW) is False  # no such chat
+    assert await chats.claim_since("t", CHAT, "away_at", NOW + timedelta(days=1), NOW + timedelta(days=1)) is True
+    with pytest.raises(ValueError):
+        await chats.claim_since("t", CHAT, "name", NOW, NOW)
+
+
 async def test_stale_chats_are_forgotten_unless_they_still_hold_something(chats):
     old = NOW - timedelta(days=60)
     for n, state in enumerate(("empty", "conversation", "paused", "retired", "recent")):

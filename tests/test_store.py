@@ -66,6 +66,7 @@ async def test_a_sqlite_chats_table_from_before_the_media_notice_gets_its_column
         await chats.ensure_indexes()
         assert await chats.claim_once_per_hour("t", "c@s.whatsapp.net", "media_lost_at", now) is True
         assert await chats.claim_once_per_hour("t", "c@s.whatsapp.net", "media_lost_at", now) is False
+        assert await chats.claim_since("t", "c@s.whatsapp.net", "away_at", now, now) is True
         assert (await chats.get("t", "c@s.whatsapp.net")).name == "Ana"
     finally:
         await store.stop()

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 from core.clock import utc
 
-# The per-chat "once an hour" notices (ChatRepository.claim_once_per_hour).
-CLAIMS = ("unsupported_at", "fallback_at", "media_lost_at")
+# The per-chat "once an hour" notices (ChatRepository.claim_once_per_hour), and the away
+# message sent once per closed period (claim_since).
+CLAIMS = ("unsupported_at", "fallback_at", "media_lost_at", "away_at")
 
 
 class PauseKind(enum.StrEnum):
@@ -130,6 +131,10 @@ class ChatRepository(Protocol):
     async def expired_handoffs(self, tenant: str, owner_silent_since: datetime) -> int: ...
 
     async def claim_once_per_hour(self, tenant: str, chat: str, field: str, now: datetime) -> bool: ...
+
+    async def claim_since(self, tenant: str, chat: str, field: str, since: datetime, now: datetime) -> bool:
+        """True (and remember `now`) unless `field` was claimed at or after `since`."""
+        ...
 
     async def forget_stale(self, before: datetime) -> int:
         """Delete chats that hold nothing any more (no conversation, retired or live, no

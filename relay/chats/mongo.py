@@ -194,6 +194,14 @@ class MongoChats:
         )
         return result.modified_count == 1
 
+    async def claim_since(self, tenant: str, chat: str, field: str, since: datetime, now: datetime) -> bool:
+        """True (and remember `now`) unless `field` was claimed at or after `since`."""
+        if field not in CLAIMS:
+            raise ValueError(f"unknown claim {field!r}")
+        result = await self._col.update_one(
+            {"_id": chat_key(tenant, chat), "$or": [{field: None}, {field: {"$lt": since}}]}, {"$set": {field: now}})
+        return result.modified_count == 1
+
     async def forget_stale(self, before: datetime) -> int:
         result = await self._col.delete_many({
             "last_activity_at": {"$lt": before}, "conversation_id": None, "pause_kind": None,

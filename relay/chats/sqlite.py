@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS chats (
     unsupported_at INTEGER,
     fallback_at INTEGER,
     media_lost_at INTEGER,
+    away_at INTEGER,
     PRIMARY KEY (tenant, chat)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS chats_paused ON chats (tenant, pause_kind) WHERE pause_kind IS NOT NULL;
@@ -208,6 +209,13 @@ class SqliteChats:
         return await self._changed(
             f"UPDATE chats SET {field} = ? WHERE tenant = ? AND chat = ? AND ({field} IS NULL OR {field} <= ?)",
             (stamp(now), tenant, chat, stamp(now - timedelta(hours=1)))) == 1
+
+    async def claim_since(self, tenant: str, chat: str, field: str, since: datetime, now: datetime) -> bool:
+        if field not in CLAIMS:  # a column name: only the known ones are ever put in SQL
+            raise ValueError(f"unknown claim {field!r}")
+        return await self._changed(
+            f"UPDATE chats SET {field} = ? WHERE tenant = ? AND chat = ? AND ({field} IS NULL OR {field} < ?)",
+            (stamp(now), tenant, chat, stamp(since))) == 1
 
     async def forget_stale(self, before: datetime) -> int:
         return await self._changed(
