@@ -20,6 +20,8 @@ class Command(enum.StrEnum):
     SUSPEND = "suspend"
     ACTIVATE = "activate"
     STATUS = "status"
+    CLOSE = "close"
+    OPEN = "open"
 
     @property
     def chat_level(self) -> bool:
@@ -42,6 +44,10 @@ _WORDS: dict[str, Command] = {
     "activate bot": Command.ACTIVATE,
     "estado": Command.STATUS,
     "status": Command.STATUS,
+    "cerrado": Command.CLOSE,
+    "closed": Command.CLOSE,
+    "abierto": Command.OPEN,
+    "open": Command.OPEN,
 }
 
 

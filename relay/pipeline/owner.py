@@ -17,6 +17,7 @@ from relay.chats import Chat, ChatRepository, PauseKind
 from relay.outbox import command_ref
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.commands import Command, parse_command
+from relay.pipeline.hours import owner_open_or_close, status_line
 from relay.pipeline.replies import ReplySender
 from relay.pipeline.tenant_cache import TenantCache
 from relay.protocol import Message
@@ -136,6 +137,8 @@ class OwnerDesk:
                 return await self._suspend(tenant, command is Command.SUSPEND)
             case Command.STATUS:
                 return await self._status(tenant, chat)
+            case Command.CLOSE | Command.OPEN:
+                return await owner_open_or_close(self._tenants, self._cache, tenant, command is Command.CLOSE, now)
         raise AssertionError(command)
 
     async def _suspend(self, tenant: Tenant, suspended: bool) -> str:
@@ -158,4 +161,7 @@ class OwnerDesk:
         if chat is not None:
             here = await self._chats.get(tenant.slug, chat)
             lines.append("Este chat: pausado." if here and here.paused else "Este chat: el bot responde.")
+        hours = status_line(fresh, self._clock.now())
+        if hours is not None:
+            lines.append(hours)
         return "\n".join(lines)

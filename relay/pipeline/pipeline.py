@@ -45,6 +45,7 @@ from relay.openai_errors import open_openai_errors
 from relay.outbox import open_outbox
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.health import KeyHealth
+from relay.pipeline.hours import AwayDesk
 from relay.pipeline.inbox import TenantInboxes
 from relay.pipeline.lanes import ChatLanes, Incoming
 from relay.pipeline.owner import OwnerDesk
@@ -127,6 +128,7 @@ class Pipeline:
             assistant=Assistant(settings.openai_transcription_model, retry), health=self.health,
             sender=self.sender, bridges=bridges, clock=clock, metrics=metrics, on_recovered=self._recovered,
         )
+        self.away = AwayDesk(self.chats, self.sender, clock)
         self.lanes = ChatLanes(self.turns.run, per_tenant=max_per_tenant, total=max_total)
         self.inboxes = TenantInboxes(self._handle, self._overflow, max_messages=inbox_messages,
                                      max_bytes=inbox_bytes)
@@ -281,6 +283,9 @@ class Pipeline:
             await self.chats.retire_conversation(slug, message.chat, chat.conversation_id)
         written = message.written_at(now)
         if chat.paused and await self.turns.held(tenant, chat, written):
+            await self._settle(slug, message, MessageStatus.HELD)
+            return
+        if await self.away.holds(tenant, message.chat):  # closed, away mode: not answered later either
             await self._settle(slug, message, MessageStatus.HELD)
             return
         if not answerable(message):

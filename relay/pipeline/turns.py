@@ -20,6 +20,7 @@ from relay.message_log import MessageLog, MessageStatus
 from relay.outbox import turn_ref
 from relay.pipeline.bridge_port import BridgeCommands
 from relay.pipeline.health import KeyHealth
+from relay.pipeline.hours import turn_instructions
 from relay.pipeline.lanes import Incoming, Outcome
 from relay.pipeline.replies import ReplySender
 from relay.pipeline.splitting import split_reply
@@ -146,7 +147,8 @@ class TurnRunner:
             started = time.perf_counter()
             try:
                 answer = await self._assistant.reply(
-                    client, model=tenant.model, instructions=tenant.instructions, conversation=conversation,
+                    client, model=tenant.model, instructions=turn_instructions(tenant, self._clock.now()),
+                    conversation=conversation,
                     safety_id=safety_identifier(tenant.slug, chat_id), turn=turn,
                 )
             except ConversationGone:

@@ -22,3 +22,11 @@ def test_command_words_are_recognised(text, command):
 @pytest.mark.parametrize("text", ["pausar ya", "¿estado?", "por favor pausar", "", None, "activar"])
 def test_anything_else_is_an_ordinary_message(text):
     assert parse_command(text) is None
+
+
+@pytest.mark.parametrize(("text", "command"), [
+    ("cerrado", Command.CLOSE), ("Closed", Command.CLOSE), (" CERRADO ", Command.CLOSE),
+    ("abierto", Command.OPEN), ("Abiérto", Command.OPEN), ("open", Command.OPEN),
+])
+def test_closed_and_open_are_owner_commands(text, command):
+    assert parse_command(text) is command
