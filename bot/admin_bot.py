@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults, TypeHandler
 
-from bot import commands, key_flow, linking, newtenant, prompt_flow, settings_flow, tenant_actions
+from bot import commands, hours, key_flow, linking, newtenant, prompt_flow, settings_flow, tenant_actions
 from bot.access import admin_gate
 from bot.alerts import AlertSender
 from bot.errors import on_error
@@ -176,7 +176,8 @@ class AdminBot:
         )
         app.bot_data["services"] = self.services
         app.add_handler(TypeHandler(Update, admin_gate), group=-1)
-        for handler in commands.handlers() + tenant_actions.handlers() + linking.handlers() + settings_flow.handlers():
+        for handler in (commands.handlers() + tenant_actions.handlers() + linking.handlers()
+                        + settings_flow.handlers() + hours.handlers()):
             app.add_handler(handler, group=0)
         app.add_handlers(commands.catch_alls(), group=0)
         flows = [newtenant.flow(), prompt_flow.flow(), key_flow.flow(), settings_flow.flow(), linking.pairing_flow()]

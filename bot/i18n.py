@@ -219,6 +219,33 @@ TEXTS: dict[str, tuple[str, str]] = {
     "set.fallback_text": ("Texto de emergencia", "Fallback text"),
     "set.reject_calls": ("Rechazar llamadas", "Reject calls"),
     "set.call_message": ("Aviso a quien llama", "Message to callers"),
+    "set.away_message": ("Mensaje fuera de horario", "Away message"),
+    # --- opening hours (/hours) ----------------------------------------------------
+    "hours.none": ("🕘 {name} no tiene horario: siempre abierto. Zona horaria por defecto: {zone}.\n"
+                   "Para definirlo: <code>{example}</code>",
+                   "🕘 {name} has no opening hours: always open. Default time zone: {zone}.\n"
+                   "To set them: <code>{example}</code>"),
+    "hours.title": ("🕘 Horario de {name} ({zone})", "🕘 {name}'s opening hours ({zone})"),
+    "hours.saved": ("🕘 Horario de {name} guardado ({zone})", "🕘 {name}'s opening hours saved ({zone})"),
+    "hours.mode.answer": ("Fuera de horario: el asistente responde y avisa que están cerrados (answer).",
+                          "Outside hours: the assistant answers and says it is closed (answer)."),
+    "hours.mode.away": ("Fuera de horario: mensaje de ausencia, sin asistente (away).",
+                        "Outside hours: the away message, no assistant (away)."),
+    "hours.closed_dates": ("Días cerrados: {dates}", "Closed dates: {dates}"),
+    "hours.open_now": ("Ahora: ☀️ abierto{by}.", "Now: ☀️ open{by}."),
+    "hours.open_now_until": ("Ahora: ☀️ abierto{by}, cierra {until}.", "Now: ☀️ open{by}, closes {until}."),
+    "hours.closed_now": ("Ahora: 🌙 cerrado{by}, hasta que el dueño escriba «abierto».",
+                         "Now: 🌙 closed{by}, until the owner writes “abierto”."),
+    "hours.closed_now_until": ("Ahora: 🌙 cerrado{by}, abre {until}.", "Now: 🌙 closed{by}, opens {until}."),
+    "hours.by_owner": (" (lo decidió el dueño)", " (the owner's call)"),
+    "hours.bad_schedule": ("❌ No entiendo ese horario; no cambié nada. Ejemplo: <code>{example}</code>",
+                           "❌ I can't read that schedule; nothing changed. Example: <code>{example}</code>"),
+    "hours.bad_timezone": ("❌ No conozco la zona horaria «{zone}»; no cambié nada. Ejemplo: <code>{example}</code>",
+                           "❌ Unknown time zone “{zone}”; nothing changed. Example: <code>{example}</code>"),
+    "hours.bad_date": ("❌ Las fechas se escriben 24/12 o 24/12/2027; no cambié nada. Ejemplo: <code>{example}</code>",
+                       "❌ Dates are written 24/12 or 24/12/2027; nothing changed. Example: <code>{example}</code>"),
+    "hours.needs_schedule": ("❌ Primero define el horario; no cambié nada. Ejemplo: <code>{example}</code>",
+                             "❌ Set the opening hours first; nothing changed. Example: <code>{example}</code>"),
 }
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -240,6 +267,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model": ("Cambiar el modelo", "Change the model"),
     "key": ("Cambiar la clave de OpenAI", "Replace the OpenAI key"),
     "settings": ("Ajustes del cliente", "The tenant's settings"),
+    "hours": ("Horario de atención", "Opening hours"),
     "stats": ("Resumen general", "Totals"),
     "cancel": ("Salir del paso a paso", "Leave a multi-step flow"),
 }
@@ -260,6 +288,7 @@ USAGE: dict[str, str] = {
     "model": "/model <slug> <model, like gpt-4.1-mini>",
     "key": "/key <slug>",
     "settings": "/settings <slug>",
+    "hours": "/hours <slug> [<timezone> <schedule> [answer|away] | off | closed <dd/mm …>]",
 }
 
 

@@ -18,7 +18,7 @@ from tenants.model import Tenant
 FLOW = "settings"
 SWITCHES = {"g": "groups_enabled", "h": "handoff_enabled", "d": "delete_owner_commands", "c": "reject_calls"}
 VALUES = {"b": "debounce_seconds", "o": "handoff_hours", "m": "memory_hours", "f": "fallback_text",
-          "l": "call_message"}
+          "l": "call_message", "w": "away_message"}
 LIMITS = {"debounce_seconds": (0, 60), "handoff_hours": (0.1, 720), "memory_hours": (1, 720)}
 
 

@@ -14,7 +14,7 @@ SLUG = "tienda"
 COMMANDS = [
     "/start", "/help", "/cancel", "/skip", "/tenants", f"/tenant {SLUG}", "/stats", f"/enable {SLUG}",
     f"/disable {SLUG}", f"/email {SLUG} malo@x.cl", f"/model {SLUG} gpt-4o", f"/invite {SLUG}", f"/logout {SLUG}",
-    f"/delete {SLUG}", f"/qr {SLUG}", f"/pair {SLUG} 56911112222", f"/settings {SLUG}", f"/key {SLUG}",
+    f"/delete {SLUG}", f"/qr {SLUG}", f"/pair {SLUG} 56911112222", f"/settings {SLUG}", f"/key {SLUG}", f"/hours {SLUG}",
     f"/prompt {SLUG}", f"/newtenant otra ana@sol.cl {KEY}", "/newtenant", "hola", "sk-test-" + "x" * 30,
 ]
 CALLBACKS = [
