@@ -40,6 +40,19 @@ async def test_the_owner_writing_starts_a_handoff_and_an_older_message_never_mov
     assert (await chats.touch_owner("t", OTHER, NOW, handoff=False)).paused is False
 
 
+async def test_the_assistant_handing_off_pauses_once_and_counts_the_owners_silence_from_then(chats):
+    await chats.touch_owner("t", CHAT, NOW - timedelta(days=2), handoff=False)  # the owner wrote long ago
+    assert await chats.start_handoff("t", CHAT, NOW) is True
+    chat = await chats.get("t", CHAT)
+    assert (chat.pause_kind, chat.paused_at, chat.last_owner_at) == (PauseKind.HANDOFF, NOW, NOW)
+    assert not chat.handoff_expired(NOW + timedelta(hours=11), 12)  # not over at once
+    assert await chats.start_handoff("t", CHAT, NOW + timedelta(minutes=1)) is False  # already paused
+    await chats.pause("t", OTHER, PauseKind.MANUAL, NOW)
+    assert await chats.start_handoff("t", OTHER, NOW) is False  # a `pausar` stays what it is
+    assert (await chats.get("t", OTHER)).pause_kind is PauseKind.MANUAL
+    assert await chats.resume_expired_handoff("t", CHAT, NOW + timedelta(minutes=1)) is True
+
+
 async def test_one_conversation_per_chat_whoever_stores_first(chats):
     await chats.touch_customer("t", CHAT, NOW, None, None)
     assert await chats.set_conversation("t", CHAT, "conv_a") == "conv_a"

@@ -98,6 +98,12 @@ class ChatRepository(Protocol):
         `handoff` and the chat is not paused."""
         ...
 
+    async def start_handoff(self, tenant: str, chat: str, now: datetime) -> bool:
+        """The assistant hands the chat to a person: a handoff pause from `now` if the chat
+        is not paused (True then). The owner's silence counts from `now`, as if they had just
+        written, so `reactivar` and handoff_hours end it as they end the owner's own."""
+        ...
+
     async def set_conversation(self, tenant: str, chat: str, conversation_id: str) -> str:
         """Store the chat's conversation unless one is already there; return the one kept."""
         ...

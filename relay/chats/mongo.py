@@ -84,6 +84,16 @@ class MongoChats:
                 return Chat.from_doc(doc)
         return chat_doc
 
+    async def start_handoff(self, tenant: str, chat: str, now: datetime) -> bool:
+        """A handoff pause from `now` unless the chat is paused; the owner's silence counts from `now`."""
+        await self._col.update_one({"_id": chat_key(tenant, chat)}, {"$setOnInsert": _new_chat(tenant, chat)},
+                                   upsert=True)
+        result = await self._col.update_one(
+            {"_id": chat_key(tenant, chat), "pause_kind": None},
+            {"$set": {"pause_kind": PauseKind.HANDOFF.value, "paused_at": now}, "$max": {"last_owner_at": now}},
+        )
+        return result.modified_count == 1
+
     async def set_conversation(self, tenant: str, chat: str, conversation_id: str) -> str:
         """Store the chat's conversation unless one is already there; return the one kept."""
         doc = await self._col.find_one_and_update(

@@ -118,6 +118,15 @@ class SqliteChats:
             return _get(conn, tenant, chat)
         return await self._db.write(touch)
 
+    async def start_handoff(self, tenant: str, chat: str, now: datetime) -> bool:
+        def start(conn: sqlite3.Connection) -> bool:
+            _ensure(conn, tenant, chat)
+            return conn.execute(
+                "UPDATE chats SET pause_kind = ?, paused_at = ?, last_owner_at = max(coalesce(last_owner_at, ?), ?) "
+                "WHERE tenant = ? AND chat = ? AND pause_kind IS NULL",
+                (PauseKind.HANDOFF.value, stamp(now), stamp(now), stamp(now), tenant, chat)).rowcount == 1
+        return await self._db.write(start)
+
     async def set_conversation(self, tenant: str, chat: str, conversation_id: str) -> str:
         def store(conn: sqlite3.Connection) -> str:
             conn.execute("UPDATE chats SET conversation_id = ? WHERE tenant = ? AND chat = ? "
