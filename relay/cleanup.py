@@ -21,6 +21,7 @@ from core.clock import Clock
 from core.tasks import spawn
 from relay.assistant import OpenAIClients
 from relay.chats import open_chats
+from relay.handoffs import open_handoffs
 from relay.message_log import open_message_log
 from relay.openai_errors import open_openai_errors
 from tenants.audit import RETENTION as AUDIT_RETENTION
@@ -59,6 +60,7 @@ class Cleanup:
         self._chats = open_chats(db)
         self._messages = open_message_log(db)
         self._errors = open_openai_errors(db)
+        self._handoffs = open_handoffs(db)
         self._audit = open_audit_log(db, clock)
         self._tenants = tenants
         self._clients = clients
@@ -108,6 +110,7 @@ class Cleanup:
         counts.chats_forgotten = await self._chats.forget_stale(now - timedelta(days=STALE_CHAT_DAYS))
         counts.audit_removed = await self._audit.forget_older_than(now - AUDIT_RETENTION)
         await self._errors.forget_old(now)
+        await self._handoffs.forget_old(now)
         log.info(
             "cleanup: %d conversation(s) forgotten, %d handoff(s) ended, %d quiet chat log(s) and %d stale "
             "chat(s) removed, %d audit entries past retention, %d failure(s)", counts.conversations_forgotten,

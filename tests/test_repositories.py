@@ -10,6 +10,7 @@ import pytest
 
 from bot.qr_watchers import Watcher, open_qr_watchers
 from core.events import WhatsAppState
+from relay.handoffs import HandoffBy, open_handoffs
 from relay.message_log import day_of
 from relay.openai_errors import open_openai_errors
 from tenants.audit import AuditEntry, open_audit_log
@@ -245,3 +246,30 @@ async def test_dropping_qr_watchers_forgets_one_chat_or_the_whole_tenant_and_not
     assert await watchers.all() == {"sol": {111: Watcher(111, "es", 1110)}, "luna": {111: Watcher(111, "es", 1110)}}
     await watchers.drop("sol")
     assert await watchers.all() == {"luna": {111: Watcher(111, "es", 1110)}}
+
+
+# --- handoff counts ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def handoffs(store):
+    log = open_handoffs(store.db)
+    await log.ensure_indexes()
+    return log
+
+
+async def test_handoffs_are_counted_per_tenant_utc_day_and_starter(handoffs):
+    midnight = datetime(2026, 11, 27, tzinfo=UTC)
+    await handoffs.record("sol", HandoffBy.ASSISTANT, midnight - timedelta(seconds=1))
+    await handoffs.record("sol", HandoffBy.ASSISTANT, midnight - timedelta(hours=2))
+    await handoffs.record("sol", HandoffBy.OWNER, midnight - timedelta(hours=3))
+    await handoffs.record("luna", HandoffBy.ASSISTANT, midnight)  # the next UTC day
+    day, next_day = "2026-11-26", "2026-11-27"
+    assert await handoffs.count(HandoffBy.ASSISTANT, [day]) == 2
+    assert await handoffs.count(HandoffBy.OWNER, [day, next_day]) == 1
+    assert await handoffs.count(HandoffBy.ASSISTANT, [day, next_day]) == 3
+    assert await handoffs.count(HandoffBy.ASSISTANT, [day, next_day], tenant="luna") == 1
+    assert await handoffs.count(HandoffBy.ASSISTANT, []) == 0
+    assert await handoffs.forget_old(midnight + timedelta(days=30)) == 1  # sol's day went, luna's stays
+    assert await handoffs.count(HandoffBy.ASSISTANT, [day, next_day]) == 1
+    assert await handoffs.delete_tenant("luna") == 1

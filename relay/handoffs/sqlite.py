@@ -1,0 +1,62 @@
+"""The handoff counts on the embedded SQLite store: a row per tenant and day."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+from core.sqlite import Database
+from relay.handoffs.model import KEEP_DAYS, HandoffBy
+from relay.message_log import day_of
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS handoff_days (
+    tenant TEXT NOT NULL,
+    day TEXT NOT NULL,
+    assistant INTEGER NOT NULL DEFAULT 0,
+    owner INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant, day)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS handoff_days_day ON handoff_days (day)
+"""
+# HandoffBy -> its column; only these names are ever put in SQL.
+_COLUMNS = {HandoffBy.ASSISTANT: "assistant", HandoffBy.OWNER: "owner"}
+
+
+class SqliteHandoffs:
+    """Handoff counts on SQLite; each method is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ensure_indexes(self) -> None:
+        await self._db.script(SCHEMA)
+
+    async def record(self, tenant: str, by: HandoffBy, now: datetime) -> None:
+        column = _COLUMNS[HandoffBy(by)]
+        await self._db.write(lambda conn: conn.execute(
+            f"INSERT INTO handoff_days (tenant, day, {column}) VALUES (?, ?, 1) "
+            f"ON CONFLICT (tenant, day) DO UPDATE SET {column} = {column} + 1", (tenant, day_of(now))))
+
+    async def count(self, by: HandoffBy, days: list[str], tenant: str | None = None) -> int:
+        if not days:
+            return 0
+        column = _COLUMNS[HandoffBy(by)]
+        marks = ", ".join("?" * len(days))  # one bound parameter per day
+        sql = f"SELECT coalesce(sum({column}), 0) FROM handoff_days WHERE day IN ({marks})"
+        params: tuple = tuple(days)
+        if tenant is not None:
+            sql, params = sql + " AND tenant = ?", (*params, tenant)
+
+        def read(conn: sqlite3.Connection) -> int:
+            return conn.execute(sql, params).fetchone()[0]
+        return await self._db.read(read)
+
+    async def forget_old(self, now: datetime, days: int = KEEP_DAYS) -> int:
+        cutoff = day_of(now - timedelta(days=days))
+        return await self._db.write(lambda conn: conn.execute(
+            "DELETE FROM handoff_days WHERE day < ?", (cutoff,)).rowcount)
+
+    async def delete_tenant(self, tenant: str) -> int:
+        return await self._db.write(lambda conn: conn.execute(
+            "DELETE FROM handoff_days WHERE tenant = ?", (tenant,)).rowcount)
