@@ -79,6 +79,7 @@ def alert_text(lang: str, alert: Alert, name: str) -> str:
         until=esc(moment(datetime.fromisoformat(until))) if until else "",
         customer=f" (+{esc(customer)})" if customer else "",
         error=t(lang, "alert.whatsapp_error", code=esc(error.split(":", 1)[0].strip()[:40])) if error else "",
+        reason=esc(detail.get("reason") or "—"),
     )
 
 

@@ -162,6 +162,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "No se reenvía: la rechazaría otra vez.",
                           "⚠️ WhatsApp refused a reply of {name}: a customer{customer} did not get it{error}. "
                           "It is not resent: it would be refused again."),
+    "alert.ai_handoff": ("🙋 El asistente de {name} pasó un chat a una persona: cliente{customer}. Motivo: {reason}",
+                         "🙋 {name}'s assistant handed a chat to a person: customer{customer}. Reason: {reason}"),
     "alert.whatsapp_error": (" (error {code} de WhatsApp)", " (WhatsApp error {code})"),
     "alert.send_uncertain": ("⚠️ El puente de {name} se reinició mientras enviaba: una respuesta puede no haber "
                              "llegado a un cliente (no se reenvía, para no duplicarla).",
@@ -219,6 +221,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "set.fallback_text": ("Texto de emergencia", "Fallback text"),
     "set.reject_calls": ("Rechazar llamadas", "Reject calls"),
     "set.call_message": ("Aviso a quien llama", "Message to callers"),
+    "set.ai_handoff": ("El asistente puede pasar a una persona", "Assistant may hand off to a person"),
+    "set.notify_operator_on_handoff": ("Avisarme de esos traspasos", "Tell me of those handoffs"),
+    "set.handoff_text": ("Texto al pasar a una persona", "Handoff text"),
     "set.away_message": ("Mensaje fuera de horario", "Away message"),
     # --- opening hours (/hours) ----------------------------------------------------
     "hours.none": ("🕘 {name} no tiene horario: siempre abierto. Zona horaria por defecto: {zone}.\n"

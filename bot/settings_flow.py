@@ -16,9 +16,10 @@ from tenants.errors import InvalidInput
 from tenants.model import Tenant
 
 FLOW = "settings"
-SWITCHES = {"g": "groups_enabled", "h": "handoff_enabled", "d": "delete_owner_commands", "c": "reject_calls"}
+SWITCHES = {"g": "groups_enabled", "h": "handoff_enabled", "d": "delete_owner_commands", "c": "reject_calls",
+            "a": "ai_handoff", "n": "notify_operator_on_handoff"}
 VALUES = {"b": "debounce_seconds", "o": "handoff_hours", "m": "memory_hours", "f": "fallback_text",
-          "l": "call_message", "w": "away_message"}
+          "l": "call_message", "t": "handoff_text", "w": "away_message"}
 LIMITS = {"debounce_seconds": (0, 60), "handoff_hours": (0.1, 720), "memory_hours": (1, 720)}
 
 

@@ -108,6 +108,7 @@ class AlertKind(enum.StrEnum):
     SEND_FAILED = "send_failed"  # WhatsApp refused a reply for good
     SEND_UNCERTAIN = "send_uncertain"  # the bridge restarted mid-send: a reply may not have arrived
     STORE_TROUBLE = "store_trouble"  # the store refuses writes (disk full, read-only): messages wait
+    AI_HANDOFF = "ai_handoff"  # the assistant handed a chat to a person (if the tenant asks for it)
 
 
 @dataclass(frozen=True, slots=True)

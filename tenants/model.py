@@ -14,6 +14,8 @@ DEFAULT_FALLBACK_TEXT = "Estamos con un problema técnico, te responderemos pron
 DEFAULT_UNSUPPORTED_TEXT = "Por ahora solo puedo leer mensajes de texto y notas de voz. 🙏"
 # What the bridge tells a caller whose call it rejected (docs/PROTOCOL.md, `config`).
 DEFAULT_CALL_MESSAGE = "No puedo atender llamadas, escríbeme por aquí"
+# What the customer gets when the assistant hands the chat to a person without a word of its own.
+DEFAULT_HANDOFF_TEXT = "Te comunico con una persona del equipo. Te responderán pronto."
 # What a customer gets outside opening hours in `away` mode, once per chat per closed period.
 DEFAULT_AWAY_MESSAGE = "Hola, ahora estamos cerrados. Abrimos {next_open}. Te responderemos entonces."
 DEFAULT_INSTRUCTIONS = (
@@ -39,6 +41,9 @@ class TenantSettings:
     reject_calls: bool = False  # the bridge rejects incoming 1:1 calls and tells the caller to write
     call_message: str = DEFAULT_CALL_MESSAGE
     away_message: str = DEFAULT_AWAY_MESSAGE  # {next_open}: "el lunes a las 09:00"
+    ai_handoff: bool = True  # the assistant may hand a chat to a person (the handoff_to_human tool)
+    notify_operator_on_handoff: bool = False  # such a handoff also alerts the operators
+    handoff_text: str = DEFAULT_HANDOFF_TEXT
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any] | None) -> TenantSettings:

@@ -99,3 +99,11 @@ async def test_a_refused_reply_alert_names_the_customer_and_whatsapps_error_code
     alert = await rig.wait_for(lambda m: "rechazó" in m.body)
     assert "un cliente (+56933334444) no la recibió (error 463 de WhatsApp)" in alert.body
     assert "No se reenvía" in alert.body and "restricted" not in alert.body
+
+
+async def test_an_assistant_handoff_alert_names_the_customer_and_the_reason(rig):
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.AI_HANDOFF, {
+        "chat": "56933334444@s.whatsapp.net", "reason": "quiere un reembolso <ya>"}))
+    alert = await rig.wait_for(lambda m: "pasó un chat" in m.body)
+    assert "cliente (+56933334444)" in alert.body and "Motivo: quiere un reembolso &lt;ya&gt;" in alert.body

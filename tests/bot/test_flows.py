@@ -185,3 +185,22 @@ async def test_a_flow_left_unanswered_times_out_and_keeps_nothing(store, tmp_pat
         assert (await rig.tenants.page(0))[1] == 0
     finally:
         await rig.stop()
+
+
+async def test_settings_switch_the_assistants_handoff_and_edit_its_text(rig):
+    await rig.add_tenant("tienda-sol")
+    panel = await rig.say("/settings tienda-sol")
+    assert "✅ El asistente puede pasar a una persona" in panel.button_texts  # on by default
+    assert "❌ Avisarme de esos traspasos" in panel.button_texts  # off by default
+    await rig.tap(panel, "✅ El asistente puede pasar a una persona")
+    await rig.tap(panel, "❌ Avisarme de esos traspasos")
+    assert "❌ El asistente puede pasar a una persona" in panel.button_texts
+    assert "✅ Avisarme de esos traspasos" in panel.button_texts
+    question = await rig.tap(panel, "✏️ Texto al pasar a una persona: Te comunico con una pers…")
+    assert "Te comunico con una persona del equipo. Te responderán pronto." in question.body
+    assert "1 a 1.000" in (await rig.say("x" * 1001)).body
+    await rig.say("Ya te atiende alguien del local 🙌")
+    await rig.wait_for(lambda m: "✏️ Texto al pasar a una persona: Ya te atiende alguien de…" in m.button_texts)
+    settings = (await rig.tenants.get("tienda-sol")).settings
+    assert (settings.ai_handoff, settings.notify_operator_on_handoff, settings.handoff_text) == (
+        False, True, "Ya te atiende alguien del local 🙌")
