@@ -1,5 +1,11 @@
 """A fake OpenAI REST API (Conversations, Responses, transcriptions, models) on loopback.
 
+A reply function may return a `FunctionCall` instead of text: the response then holds a
+`function_call` output item (and a message when the call carries text), as OpenAI's does.
+Like OpenAI, a conversation holding a call without its `function_call_output` refuses
+every later response (400 "No tool output found for function call ..."); outputs come in a
+response's input or through POST /v1/conversations/{id}/items.
+
 Point the real SDK at it: ``openai.AsyncOpenAI(base_url=f"{fake.url}/v1", api_key="sk-test-1")``.
 The SDK retries 408/409/429/5xx by itself (``max_retries``, default 2); every HTTP attempt
 reaches the fake and consumes injected failures, so tests that count attempts should build
@@ -9,6 +15,7 @@ the client with ``max_retries=0`` or account for the retries.
 from __future__ import annotations
 
 import inspect
+import json
 import random
 import secrets
 import time
@@ -33,6 +40,7 @@ class ResponseRequest:
     history: list[dict[str, Any]]  # the conversation's items before this request
     reply: str = ""
     response_id: str = ""
+    function_call: FunctionCall | None = None
 
     @property
     def model(self) -> str | None:
@@ -50,6 +58,10 @@ class ResponseRequest:
     def conversation(self) -> str | None:
         conv = self.body.get("conversation")
         return conv.get("id") if isinstance(conv, dict) else conv
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        return self.body.get("tools") or []
 
     @property
     def safety_identifier(self) -> str | None:
@@ -73,7 +85,18 @@ class TranscriptionRequest:
     fields: dict[str, str] = field(default_factory=dict)  # language, prompt, response_format...
 
 
-ReplyFn = Callable[[ResponseRequest], str | Awaitable[str]]
+@dataclass(frozen=True)
+class FunctionCall:
+    """What a reply function returns to make the model call a function (with `text`, a
+    message item follows the call in the output)."""
+
+    name: str
+    arguments: dict[str, Any]
+    text: str = ""
+    call_id: str = field(default_factory=lambda: "call_" + secrets.token_hex(12))
+
+
+ReplyFn = Callable[[ResponseRequest], "str | FunctionCall | Awaitable[str | FunctionCall]"]
 TranscribeFn = Callable[[TranscriptionRequest], str | Awaitable[str]]
 
 
@@ -157,6 +180,7 @@ class FakeOpenAI(LoopbackServer):
         self.app.router.add_post("/v1/conversations", self._create_conversation)
         self.app.router.add_get("/v1/conversations/{id}", self._get_conversation)
         self.app.router.add_delete("/v1/conversations/{id}", self._delete_conversation)
+        self.app.router.add_post("/v1/conversations/{id}/items", self._add_items)
         self.app.router.add_post("/v1/responses", self._create_response)
         self.app.router.add_post("/v1/audio/transcriptions", self._transcribe)
         self.app.router.add_get("/v1/models", self._list_models)
@@ -286,6 +310,28 @@ class FakeOpenAI(LoopbackServer):
         self.changes.changed()
         return web.json_response({"id": conv_id, "object": "conversation.deleted", "deleted": True})
 
+    async def _add_items(self, request: web.Request) -> web.Response:
+        """POST /v1/conversations/{id}/items (the SDK's conversations.items.create)."""
+        key, failure = await self._gate(request, "conversations", billable=False)
+        if failure is not None:
+            return failure
+        conv_id = request.match_info["id"]
+        if conv_id not in self.conversations:
+            return self._unknown_conversation(conv_id)
+        items = [dict(item) for item in (await request.json()).get("items") or []]
+        if not items or len(items) > 20:
+            return _error(400, "Provide between 1 and 20 items.", "invalid_request_error", None, "items")
+        problem = _orphan_outputs(self.conversations[conv_id], items)
+        if problem:
+            return problem
+        for item in items:
+            item.setdefault("id", ("fco_" if item.get("type") == "function_call_output" else "msg_")
+                            + secrets.token_hex(24))
+        self.conversations[conv_id].extend(items)
+        self.changes.changed()
+        return web.json_response({"object": "list", "data": items, "first_id": items[0]["id"],
+                                  "last_id": items[-1]["id"], "has_more": False})
+
     # -- responses -----------------------------------------------------------
 
     async def _create_response(self, request: web.Request) -> web.Response:
@@ -298,10 +344,17 @@ class FakeOpenAI(LoopbackServer):
             if recorded.conversation not in self.conversations:
                 return self._unknown_conversation(recorded.conversation)
             recorded.history = list(self.conversations[recorded.conversation])
+        problem = _invalid_tools(recorded.tools) or _orphan_outputs(recorded.history, _input_items(recorded.input)) \
+            or _unanswered_calls(recorded.history + _input_items(recorded.input))
+        if problem:
+            return problem
         if self.latency and not await self.pause(self.latency):
             return _error(500, "server stopping", "server_error", None)
         reply = self.reply(recorded)
-        recorded.reply = await reply if inspect.isawaitable(reply) else reply
+        reply = await reply if inspect.isawaitable(reply) else reply
+        if isinstance(reply, FunctionCall):
+            recorded.function_call, reply = reply, reply.text
+        recorded.reply = reply
         payload = self._response_object(recorded)
         recorded.response_id = payload["id"]
         if recorded.conversation is not None:
@@ -318,16 +371,22 @@ class FakeOpenAI(LoopbackServer):
                    "role": "assistant",
                    "content": [{"type": "output_text", "text": req.reply, "annotations": [],
                                 "logprobs": []}]}
+        output = [message]
+        if req.function_call is not None:
+            call = req.function_call
+            output = [{"type": "function_call", "call_id": call.call_id, "name": call.name,
+                       "arguments": json.dumps(call.arguments), "id": "fc_" + secrets.token_hex(24),
+                       "status": "completed"}] + ([message] if req.reply else [])
         return {
             "id": "resp_" + secrets.token_hex(24), "object": "response", "created_at": now,
             "completed_at": now, "status": "completed", "background": False, "error": None,
             "incomplete_details": None, "instructions": req.instructions,
             "max_output_tokens": req.body.get("max_output_tokens"), "model": req.model,
-            "output": [message], "parallel_tool_calls": True, "previous_response_id": None,
+            "output": output, "parallel_tool_calls": True, "previous_response_id": None,
             "reasoning": {"effort": None, "summary": None}, "service_tier": "default",
             "store": req.body.get("store", True), "temperature": 1.0,
             "text": {"format": {"type": "text"}, "verbosity": "medium"},
-            "tool_choice": "auto", "tools": [], "top_p": 1.0, "truncation": "disabled",
+            "tool_choice": "auto", "tools": req.tools, "top_p": 1.0, "truncation": "disabled",
             "usage": {"input_tokens": tokens_in, "input_tokens_details": {"cached_tokens": 0},
                       "output_tokens": tokens_out,
                       "output_tokens_details": {"reasoning_tokens": 0},
@@ -376,3 +435,40 @@ def _input_items(input_value: Any) -> list[dict[str, Any]]:
         return [{"type": "message", "role": "user",
                  "content": [{"type": "input_text", "text": input_value}]}]
     return [dict(item) for item in input_value or []]
+
+
+def _invalid_tools(tools: list[dict[str, Any]]) -> web.Response | None:
+    """OpenAI's checks of function tools: the fields FunctionToolParam requires, and a
+    strict schema's rules (every property required, no additional properties)."""
+    for n, tool in enumerate(tools):
+        if tool.get("type") != "function":
+            continue
+        missing = [f for f in ("name", "parameters", "strict") if f not in tool]
+        schema = tool.get("parameters") or {}
+        if missing or not isinstance(tool.get("name"), str) or schema.get("type") != "object":
+            return _error(400, f"Invalid tools[{n}]: missing or bad {missing or ['parameters']}.",
+                          "invalid_request_error", None, f"tools[{n}]")
+        if tool["strict"] and (schema.get("additionalProperties") is not False
+                               or set(schema.get("required") or []) != set(schema.get("properties") or {})):
+            return _error(400, f"Invalid schema for function '{tool['name']}': strict mode requires "
+                          "additionalProperties false and every property required.",
+                          "invalid_request_error", "invalid_function_parameters", f"tools[{n}].parameters")
+    return None
+
+
+def _unanswered_calls(items: list[dict[str, Any]]) -> web.Response | None:
+    answered = {i.get("call_id") for i in items if i.get("type") == "function_call_output"}
+    for item in items:
+        if item.get("type") == "function_call" and item.get("call_id") not in answered:
+            return _error(400, f"No tool output found for function call {item.get('call_id')}.",
+                          "invalid_request_error", None, "input")
+    return None
+
+
+def _orphan_outputs(history: list[dict[str, Any]], items: list[dict[str, Any]]) -> web.Response | None:
+    calls = {i.get("call_id") for i in history + items if i.get("type") == "function_call"}
+    for item in items:
+        if item.get("type") == "function_call_output" and item.get("call_id") not in calls:
+            return _error(400, f"No tool call found for function call output with call_id {item.get('call_id')}.",
+                          "invalid_request_error", None, "input")
+    return None
