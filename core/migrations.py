@@ -121,12 +121,29 @@ async def _v5_landing_tokens_hashed(db: AsyncDatabase) -> None:
                                                        "$unset": {"landing_token": ""}})
 
 
+async def _v6_daily_counts_per_tenant(db: AsyncDatabase) -> None:
+    """The daily counts leave the chats' documents for `message_days` (a document per tenant
+    and day), so they outlive the chats' week-long logs. Repeatable: the totals are summed
+    from the chats' documents and set, not added; the old fields are left to age out with
+    their documents."""
+    totals: dict[tuple[str, str], dict[str, int]] = {}
+    async for doc in db["message_log"].find({"days": {"$exists": True}}, {"tenant": 1, "days": 1}):
+        for day, counts in (doc.get("days") or {}).items():
+            total = totals.setdefault((doc["tenant"], day), {"in": 0, "answered": 0})
+            total["in"] += int(counts.get("in", 0))
+            total["answered"] += int(counts.get("answered", 0))
+    for (tenant, day), counts in totals.items():
+        await db["message_days"].update_one({"_id": f"{tenant}|{day}"},
+                                            {"$set": {"tenant": tenant, "day": day, **counts}}, upsert=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _v1_initial),
     (2, "tenant defaults for suspended and attention", _v2_tenant_defaults),
     (3, "chats (tenant, chat) index no longer unique", _v3_chats_index_not_unique),
     (4, "message log: one document per chat instead of one per message", _v4_message_log_per_chat),
     (5, "landing tokens stored as their SHA-256 only", _v5_landing_tokens_hashed),
+    (6, "daily counts per tenant in message_days, kept longer than the chats' logs", _v6_daily_counts_per_tenant),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.migrations import migrate
-from core.sqlite import Database
 from relay.message_log import (
     FAILED_PER_CHAT,
     MAX_STORED_MEDIA,
@@ -20,11 +19,11 @@ from relay.message_log import (
     day_of,
     open_message_log,
 )
+from relay.message_log.model import STATS_DAYS
 from relay.message_media import StoredMedia, open_media
 from relay.outbox import OutgoingText, open_outbox, prepare, turn_ref
 from relay.protocol import Media, Message
 from tests.support.stores import BACKENDS, everything_stored
-
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 CHAT = "56911110000@s.whatsapp.net"
@@ -282,8 +281,7 @@ async def test_failed_turns_are_listed_and_quiet_chats_forgotten_after_a_week(lo
     await log.settle("t", OTHER, ["N1"], MessageStatus.ANSWERED, later)
     assert await log.forget_old(later, days=7) == 0  # CHAT has W1 pending, OTHER is recent
     await log.settle("t", CHAT, ["W1"], MessageStatus.ANSWERED, later)
-    assert await log.count("in", [day_of(NOW)]) == 0  # counters older than the week are gone
-    assert await log.count("in", [day_of(later)]) == 1
+    assert await log.count("in", [day_of(NOW)]) == 2  # the daily counts outlive the week
     assert await log.forget_old(later + timedelta(days=8), days=7) == 2
     assert await log.failed_ids("t") == set()
     assert await log.record("t", message("F1"), customer=False, now=later) is True  # its ids went with it
@@ -298,15 +296,15 @@ async def test_a_chat_with_a_queued_reply_is_kept_until_it_is_sent(log, outbox):
     assert await log.forget_old(NOW + timedelta(days=30), days=7) == 1
 
 
-async def test_a_days_counts_stay_whole_until_that_day_is_forgotten(log):
-    # Quiet since 15:00; at 15:01 a week later the chat is past the cutoff, but its day is
-    # not: the day's counts stay, and so does the chat holding them, until the next day.
+async def test_daily_counts_outlive_the_chat_logs_and_go_after_stats_days(log):
     await log.record("t", message("A"), customer=True, now=NOW)
-    await log.settle("t", CHAT, ["A"], MessageStatus.HELD, NOW)
-    assert await log.forget_old(NOW + timedelta(days=7, minutes=1), days=7) == 0
-    assert await log.count("in", [day_of(NOW)], tenant="t") == 1
-    assert await log.record("t", message("A"), customer=True, now=NOW) is False
-    assert await log.forget_old(NOW + timedelta(days=8), days=7) == 1
+    await log.settle("t", CHAT, ["A"], MessageStatus.ANSWERED, NOW)
+    assert await log.forget_old(NOW + timedelta(days=8), days=7) == 1  # the chat's log: a week
+    assert await log.record("t", message("A"), customer=True, now=NOW + timedelta(days=8)) is True  # forgotten
+    year = NOW + timedelta(days=STATS_DAYS - 1)
+    await log.forget_old(year, days=7)
+    assert (await log.count("in", [day_of(NOW)], tenant="t"), await log.count("answered", [day_of(NOW)])) == (1, 1)
+    await log.forget_old(NOW + timedelta(days=STATS_DAYS + 1), days=7)
     assert await log.count("in", [day_of(NOW)], tenant="t") == 0
 
 

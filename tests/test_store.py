@@ -144,3 +144,21 @@ async def test_the_embedded_store_process_ends_when_the_relay_dies(tmp_path):
         assert await again.db["things"].find_one({"_id": "kept"}) == {"_id": "kept"}
     finally:
         await again.stop()
+
+
+async def test_migration_6_moves_daily_counts_out_of_the_chats_and_can_run_again(mongo_store):
+    from relay.message_log import open_message_log
+
+    db = mongo_store.db
+    await db["schema"].update_one({"_id": "schema"}, {"$set": {"version": 5}})
+    await db["message_log"].insert_many([  # as migration 4 and the code until now kept them
+        {"_id": "t|a", "tenant": "t", "chat": "a", "days": {"2026-11-30": {"in": 3, "answered": 2}}},
+        {"_id": "t|b", "tenant": "t", "chat": "b", "days": {"2026-11-30": {"in": 1, "answered": 1},
+                                                            "2026-12-01": {"in": 4, "answered": 4}}},
+    ])
+    await migrate(db)
+    await db["schema"].update_one({"_id": "schema"}, {"$set": {"version": 5}})
+    await migrate(db)  # again: the same totals, not doubled
+    log = open_message_log(db)
+    assert await log.count("in", ["2026-11-30"], tenant="t") == 4
+    assert await log.count("answered", ["2026-11-30", "2026-12-01"]) == 7

@@ -28,6 +28,10 @@ SEEN_PER_CHAT = 200
 FAILED_PER_CHAT = 50
 # The daily counters: customer messages recorded, and those whose turn was answered.
 COUNTERS = ("in", "answered")
+# The per-tenant daily counts are the long-lived stats: kept this many days (13 months, so
+# a month can be compared with the same month a year before), whatever becomes of the
+# chats' own logs (quiet chats go after a week).
+STATS_DAYS = 400
 
 
 class MessageStatus(enum.StrEnum):

@@ -25,6 +25,7 @@ from relay.message_log.model import (
     FAILED_PER_CHAT,
     MAX_STORED_MEDIA,
     SEEN_PER_CHAT,
+    STATS_DAYS,
     MessageStatus,
     PendingMessage,
     day_of,
@@ -49,13 +50,24 @@ class MongoMessageLog:
         IndexModel([("pending.order", ASCENDING)], name="pending_order"),
     ]
 
+    # Daily counts per tenant, a document per (tenant, day): the long-lived stats.
+    DAYS_COLLECTION = "message_days"
+    DAYS_INDEXES = [IndexModel([("day", ASCENDING)], name="day")]
+
     def __init__(self, db: AsyncDatabase) -> None:
         self._col = db[self.COLLECTION]
+        self._days = db[self.DAYS_COLLECTION]
         self._media = MongoMessageMedia(db)
 
     async def ensure_indexes(self) -> None:
         await self._col.create_indexes(self.INDEXES)
+        await self._days.create_indexes(self.DAYS_INDEXES)
         await self._media.ensure_indexes()
+
+    async def _count_up(self, tenant: str, day: str, field: str, by: int) -> None:
+        await self._days.update_one({"_id": f"{tenant}|{day}"},
+                                    {"$inc": {field: by}, "$setOnInsert": {"tenant": tenant, "day": day}},
+                                    upsert=True)
 
     async def record(self, tenant: str, message: Any, *, customer: bool, now: datetime, owner: bool = False) -> bool:
         # A repeat is refused by the update's filter: its id is pushed only when absent.
@@ -80,8 +92,9 @@ class MongoMessageLog:
                 await self._media.put(tenant, message.id, StoredMedia(media.data_base64, media.mime), now)
                 entry["media"] = True
             update["$push"]["pending"] = entry
-            update["$inc"] = {f"days.{day}.in": 1}
         if await self._write_if_unseen(key, message.id, update):
+            if customer:  # a second write: a crash between the two loses one count, never a message
+                await self._count_up(tenant, day, "in", 1)
             return True
         if entry is not None and entry.get("media") and not await self._col.count_documents(
             {"_id": key, "pending.id": message.id}, limit=1
@@ -105,11 +118,8 @@ class MongoMessageLog:
         self, tenant: str, chat: str, ids: list[str], status: MessageStatus, now: datetime,
         reply: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        counter = f"days.{day_of(now)}.answered"
         update: dict[str, Any] = {"$pull": {"pending": {"id": {"$in": list(ids)}}}}
         push: dict[str, Any] = {}
-        if status is MessageStatus.ANSWERED:
-            update["$inc"] = {counter: len(ids)}
         if status is MessageStatus.FAILED:
             push["failed"] = {"$each": list(ids), "$slice": -FAILED_PER_CHAT}
         if reply:
@@ -123,10 +133,9 @@ class MongoMessageLog:
         )
         was_pending = [p for p in (before or {}).get("pending", []) if p["id"] in ids]
         answered_ids = {p["id"] for p in was_pending}
-        if status is MessageStatus.ANSWERED and len(answered_ids) != len(ids):
-            # Settling again what was settled already (a recovery path) counts nothing; nor
-            # does a reply that created the chat's document (no document: a no-op).
-            await self._col.update_one({"_id": log_key(tenant, chat)}, {"$inc": {counter: len(answered_ids) - len(ids)}})
+        if status is MessageStatus.ANSWERED and answered_ids:
+            # Only what was pending counts: settling again (a recovery path) counts nothing.
+            await self._count_up(tenant, day_of(now), "answered", len(answered_ids))
         await self._media.delete(tenant, [p["id"] for p in was_pending if p.get("media")])
 
     async def pending(self, tenant: str, before_order: int | None = None) -> list[PendingMessage]:
@@ -177,31 +186,23 @@ class MongoMessageLog:
     async def count(self, field: str, days: list[str], tenant: str | None = None) -> int:
         if field not in COUNTERS:
             raise ValueError(f"unknown counter {field!r}")
-        days = sorted(set(days))
-        query: dict[str, Any] = {"tenant": tenant} if tenant is not None else {}
-        projection = {f"days.{day}.{field}": 1 for day in days}
-        total = 0
-        async for doc in self._col.find(query, projection):
-            counters = doc.get("days", {})
-            total += sum(int(counters.get(day, {}).get(field, 0)) for day in days)
-        return total
+        if not days:
+            return 0  # (an empty $in is refused by mongoeco)
+        query: dict[str, Any] = {"day": {"$in": sorted(set(days))}}
+        if tenant is not None:
+            query["tenant"] = tenant
+        return sum([int(doc.get(field, 0)) async for doc in self._days.find(query, {field: 1})])
 
     async def forget_old(self, now: datetime, days: int = 7) -> int:
-        # Counters first, and only a chat without counters left goes: a day's counts stay
-        # whole until that day itself is forgotten, as on the SQLite store.
         cutoff = now - timedelta(days=days)
-        oldest_day = day_of(cutoff)
-        async for doc in self._col.find({"days": {"$exists": True}}, {"days": 1}):
-            stale = [day for day in doc.get("days", {}) if day < oldest_day]
-            if stale:
-                await self._col.update_one({"_id": doc["_id"]}, {"$unset": {f"days.{day}": "" for day in stale}})
-        removed = (await self._col.delete_many({
-            "last_at": {"$lt": cutoff}, "pending.0": {"$exists": False}, "outbox.0": {"$exists": False},
-            "$or": [{"days": {"$exists": False}}, {"days": {}}],
-        })).deleted_count
+        await self._days.delete_many({"day": {"$lt": day_of(now - timedelta(days=STATS_DAYS))}})
+        removed = (await self._col.delete_many(
+            {"last_at": {"$lt": cutoff}, "pending.0": {"$exists": False}, "outbox.0": {"$exists": False}}
+        )).deleted_count
         await self._media.forget_old(cutoff)
         return removed
 
     async def delete_tenant(self, tenant: str) -> int:
         await self._media.delete_tenant(tenant)
+        await self._days.delete_many({"tenant": tenant})
         return (await self._col.delete_many({"tenant": tenant})).deleted_count

@@ -32,6 +32,7 @@ from relay.message_log.model import (
     FAILED_PER_CHAT,
     MAX_STORED_MEDIA,
     SEEN_PER_CHAT,
+    STATS_DAYS,
     MessageStatus,
     PendingMessage,
     day_of,
@@ -205,13 +206,12 @@ def _pending(rows: Iterable[tuple]) -> list[PendingMessage]:
 
 def _forget_old(conn: sqlite3.Connection, now: datetime, days: int) -> int:
     cutoff = now - timedelta(days=days)
-    oldest_day = day_of(cutoff)
-    conn.execute("DELETE FROM message_days WHERE day < ?", (oldest_day,))
+    conn.execute("DELETE FROM message_days WHERE day < ?", (day_of(now - timedelta(days=STATS_DAYS)),))
     quiet = conn.execute(
-        "SELECT tenant, chat FROM message_chats c WHERE last_at < ? AND (counted_day IS NULL OR counted_day < ?) "
+        "SELECT tenant, chat FROM message_chats c WHERE last_at < ? "
         "AND NOT EXISTS (SELECT 1 FROM message_pending p WHERE p.tenant = c.tenant AND p.chat = c.chat) "
         "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.tenant = c.tenant AND o.chat = c.chat)",
-        (stamp(cutoff), oldest_day)).fetchall()
+        (stamp(cutoff),)).fetchall()
     for table in ("message_seen", "message_failed", "message_chats"):
         conn.executemany(f"DELETE FROM {table} WHERE tenant = ? AND chat = ?", quiet)
     media_store.forget_old(conn, cutoff)
