@@ -90,7 +90,9 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                           for word in STATUS_ORDER if counts[word])
     totals = await svc.stats.totals()
     await reply(update, t(lang, "stats", total=len(everyone), by_status=by_status,
-                          today=totals.messages_today, week=totals.messages_7d, errors=totals.openai_errors_7d))
+                          today=totals.messages_today, week=totals.messages_7d, errors=totals.openai_errors_7d,
+                          ai_today=totals.handoffs_by_assistant_today, owner_today=totals.handoffs_by_owner_today,
+                          ai_week=totals.handoffs_by_assistant_7d, owner_week=totals.handoffs_by_owner_7d))
 
 
 async def dismiss_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

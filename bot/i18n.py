@@ -60,9 +60,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "none": ("—", "—"),
     "stats": (
         "📊 <b>Resumen</b>\nClientes: {total}\n{by_status}\n\nMensajes hoy: {today}\n"
-        "Mensajes últimos 7 días: {week}\nErrores de OpenAI (7 días): {errors}",
+        "Mensajes últimos 7 días: {week}\nErrores de OpenAI (7 días): {errors}\n"
+        "Traspasos a una persona hoy: {ai_today} por el asistente, {owner_today} por el dueño\n"
+        "Traspasos (7 días): {ai_week} por el asistente, {owner_week} por el dueño",
         "📊 <b>Summary</b>\nTenants: {total}\n{by_status}\n\nMessages today: {today}\n"
-        "Messages last 7 days: {week}\nOpenAI errors (7 days): {errors}",
+        "Messages last 7 days: {week}\nOpenAI errors (7 days): {errors}\n"
+        "Handoffs to a person today: {ai_today} by the assistant, {owner_today} by the owner\n"
+        "Handoffs (7 days): {ai_week} by the assistant, {owner_week} by the owner",
     ),
     "status.disabled": ("desactivado", "disabled"),
     "status.banned": ("bloqueado por WhatsApp", "banned by WhatsApp"),

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from core.clock import Clock
 from relay.chats import open_chats
+from relay.handoffs import HandoffBy, open_handoffs
 from relay.message_log import day_of, open_message_log
 from relay.openai_errors import open_openai_errors
 
@@ -33,6 +34,10 @@ class Totals:
     messages_today: int
     messages_7d: int
     openai_errors_7d: int
+    handoffs_by_assistant_today: int = 0
+    handoffs_by_owner_today: int = 0
+    handoffs_by_assistant_7d: int = 0
+    handoffs_by_owner_7d: int = 0
 
 
 def _last_days(now: datetime, days: int) -> list[str]:
@@ -46,12 +51,13 @@ class Stats:
         self._chats = open_chats(db)
         self._messages = open_message_log(db)
         self._errors = open_openai_errors(db)
+        self._handoffs = open_handoffs(db)
         self._clock = clock
 
     @property
     def repositories(self) -> list:
         """What it reads, for whoever builds it without a pipeline to create the tables."""
-        return [self._chats, self._messages, self._errors]
+        return [self._chats, self._messages, self._errors, self._handoffs]
 
     async def tenant_summary(self, slug: str) -> TenantSummary:
         today = day_of(self._clock.now())
@@ -69,4 +75,8 @@ class Stats:
             messages_today=await self._messages.count("in", [day_of(now)]),
             messages_7d=await self._messages.count("in", week),
             openai_errors_7d=await self._errors.count(week),
+            handoffs_by_assistant_today=await self._handoffs.count(HandoffBy.ASSISTANT, [day_of(now)]),
+            handoffs_by_owner_today=await self._handoffs.count(HandoffBy.OWNER, [day_of(now)]),
+            handoffs_by_assistant_7d=await self._handoffs.count(HandoffBy.ASSISTANT, week),
+            handoffs_by_owner_7d=await self._handoffs.count(HandoffBy.OWNER, week),
         )

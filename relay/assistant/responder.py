@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 import openai
 
-from relay.assistant.errors import classify, is_transient
+from relay.assistant.errors import AssistantError, ConversationGone, classify, is_transient
+from relay.assistant.tools import Answer, call_output, function_calls, handoff_call
 
 log = logging.getLogger("relay.assistant")
 T = TypeVar("T")
@@ -98,14 +99,38 @@ class Assistant:
         safety_id: str, turn: TurnInput,
     ) -> str:
         """The assistant's answer to one turn, appended to `conversation`."""
+        answer = await self.respond(client, model=model, instructions=instructions, conversation=conversation,
+                                    safety_id=safety_id, turn=turn)
+        return answer.text
+
+    async def respond(
+        self, client: openai.AsyncOpenAI, *, model: str, instructions: str, conversation: str,
+        safety_id: str, turn: TurnInput, tools: list[dict[str, Any]] | None = None,
+    ) -> Answer:
+        """The assistant's answer to one turn, appended to `conversation`, offering `tools`.
+        Every function call it holds is answered in the conversation before this returns."""
         response = await self._call(lambda: client.responses.create(
             model=model,
             instructions=instructions,
             conversation=conversation,
             input=[{"role": "user", "content": turn.content()}],
             safety_identifier=safety_id,
+            **({"tools": tools} if tools else {}),
         ))
-        return response.output_text.strip()
+        calls = function_calls(response)
+        if calls:
+            await self._answer_calls(client, conversation, calls)
+        return Answer(response.output_text.strip(), handoff_call(calls))
+
+    async def _answer_calls(self, client: openai.AsyncOpenAI, conversation: str, calls: list[Any]) -> None:
+        """Add each call's function_call_output to the conversation: a conversation holding a
+        call without its output is refused by every later request ("No tool output found")."""
+        items = [call_output(call.call_id, call.name) for call in calls]
+        try:
+            await self._call(lambda: client.conversations.items.create(conversation, items=items))
+        except AssistantError as exc:
+            # Unusable from now on: the chat starts a new conversation, now and next time.
+            raise ConversationGone(f"The tool output could not be stored ({exc.reason}).") from None
 
     async def forget(self, client: openai.AsyncOpenAI, conversation: str) -> None:
         """Delete a conversation at OpenAI; one that is already gone counts as done."""

@@ -14,6 +14,7 @@ from core.clock import Clock
 from core.tasks import spawn
 from relay.bridges.errors import BridgeError
 from relay.chats import Chat, ChatRepository, PauseKind
+from relay.handoffs import HandoffBy, HandoffLog
 from relay.outbox import command_ref
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
 from relay.pipeline.commands import Command, parse_command
@@ -54,7 +55,7 @@ class OwnerDesk:
 
     def __init__(
         self, *, chats: ChatRepository, tenants: TenantService, cache: TenantCache, sender: ReplySender,
-        bridges: BridgeCommands, states: StateSource | None, clock: Clock,
+        bridges: BridgeCommands, states: StateSource | None, clock: Clock, handoffs: HandoffLog | None = None,
     ) -> None:
         self._chats = chats
         self._tenants = tenants
@@ -63,6 +64,7 @@ class OwnerDesk:
         self._bridges = bridges
         self._states = states
         self._clock = clock
+        self._handoffs = handoffs
         self._background: set[asyncio.Task] = set()
 
     @property
@@ -92,7 +94,7 @@ class OwnerDesk:
         command = parse_command(message.text) if message.kind == "text" else None
         if command is None:
             if not self_chat:
-                await self._chats.touch_owner(tenant.slug, message.chat, at, handoff=tenant.settings.handoff_enabled)
+                await self._took_over(tenant, message.chat, at)
             return
         reply_to = owner_jid(phone) or (message.chat if self_chat else None)
         text = await self._apply(tenant, command, None if self_chat else message.chat, at)
@@ -106,6 +108,15 @@ class OwnerDesk:
             task = spawn(self._delete(tenant.slug, message.chat, message.id), name=f"delete:{tenant.slug}")
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    async def _took_over(self, tenant: Tenant, chat: str, at: datetime) -> None:
+        """The owner wrote in a customer chat: a handoff starts unless it was paused (counted)."""
+        handoff = tenant.settings.handoff_enabled
+        # Read first: the owner's messages of a tenant are handled one at a time, in its inbox.
+        before = await self._chats.get(tenant.slug, chat) if handoff and self._handoffs else None
+        after = await self._chats.touch_owner(tenant.slug, chat, at, handoff=handoff)
+        if handoff and self._handoffs and after.pause_kind is PauseKind.HANDOFF and not (before and before.paused):
+            await self._handoffs.record(tenant.slug, HandoffBy.OWNER, self._clock.now())
 
     async def _delete(self, slug: str, chat: str, message_id: str) -> None:
         try:

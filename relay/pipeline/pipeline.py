@@ -40,10 +40,12 @@ from relay.assistant import Assistant, OpenAIClients, RetryPolicy
 from relay.bridges.errors import BridgeError
 from relay.bridges.events import MessageReceived, SendRejected
 from relay.chats import open_chats
+from relay.handoffs import open_handoffs
 from relay.message_log import MessageStatus, PendingMessage, open_message_log
 from relay.openai_errors import open_openai_errors
 from relay.outbox import open_outbox
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
+from relay.pipeline.handoff import HandoffDesk
 from relay.pipeline.health import KeyHealth
 from relay.pipeline.hours import AwayDesk
 from relay.pipeline.inbox import TenantInboxes
@@ -114,6 +116,7 @@ class Pipeline:
         self.messages = open_message_log(db)
         self.outbox = open_outbox(db)
         self.openai_errors = open_openai_errors(db)
+        self.handoffs = open_handoffs(db)
         self.clients = clients or OpenAIClients(settings.openai_base_url)
         self.cache = TenantCache(tenants)
         self.health = KeyHealth(tenants, bus.publish, self.openai_errors, clock, metrics)
@@ -121,12 +124,14 @@ class Pipeline:
         self.rejections = SendRejections(self.messages, bridges, clock, metrics, bus.publish)
         self.owner = OwnerDesk(
             chats=self.chats, tenants=tenants, cache=self.cache, sender=self.sender, bridges=bridges,
-            states=states, clock=clock,
+            states=states, clock=clock, handoffs=self.handoffs,
         )
         self.turns = TurnRunner(
             cache=self.cache, tenants=tenants, chats=self.chats, messages=self.messages, clients=self.clients,
             assistant=Assistant(settings.openai_transcription_model, retry), health=self.health,
             sender=self.sender, bridges=bridges, clock=clock, metrics=metrics, on_recovered=self._recovered,
+            handoff=HandoffDesk(chats=self.chats, counts=self.handoffs, sender=self.sender,
+                                owner_phone=self.owner.owner_phone, alert=bus.publish, clock=clock),
         )
         self.away = AwayDesk(self.chats, self.sender, clock)
         self.lanes = ChatLanes(self.turns.run, per_tenant=max_per_tenant, total=max_total)
@@ -146,7 +151,7 @@ class Pipeline:
     @property
     def repositories(self) -> list:
         """Every collection this pipeline writes, for index creation at start-up."""
-        return [self.chats, self.messages, self.openai_errors]
+        return [self.chats, self.messages, self.openai_errors, self.handoffs]
 
     async def start(self) -> None:
         # Messages recorded before this moment belong to an earlier run: resume_pending answers
@@ -464,5 +469,5 @@ class Pipeline:
         self.health.forget(slug)
         self.inboxes.forget(slug)
         self.sender.forget(slug)
-        for repo in (self.chats, self.messages):
+        for repo in (self.chats, self.messages, self.handoffs):
             await repo.delete_tenant(slug)

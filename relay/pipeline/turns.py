@@ -12,13 +12,14 @@ import openai
 
 from core.clock import Clock
 from core.metrics import Metrics
-from relay.assistant import Assistant, AssistantError, ConversationGone, OpenAIClients, TurnInput
+from relay.assistant import Answer, Assistant, AssistantError, ConversationGone, OpenAIClients, TurnInput
 from relay.assistant.responder import safety_identifier
 from relay.bridges.errors import BridgeError
 from relay.chats import Chat, ChatRepository
 from relay.message_log import MessageLog, MessageStatus
 from relay.outbox import turn_ref
 from relay.pipeline.bridge_port import BridgeCommands
+from relay.pipeline.handoff import HandoffDesk, handoff_tools
 from relay.pipeline.health import KeyHealth
 from relay.pipeline.hours import turn_instructions
 from relay.pipeline.lanes import Incoming, Outcome
@@ -42,6 +43,7 @@ class TurnRunner:
         self, *, cache: TenantCache, tenants: TenantService, chats: ChatRepository, messages: MessageLog,
         clients: OpenAIClients, assistant: Assistant, health: KeyHealth, sender: ReplySender,
         bridges: BridgeCommands, clock: Clock, metrics: Metrics, on_recovered: Callable[[str], None],
+        handoff: HandoffDesk | None = None,
     ) -> None:
         self._cache = cache
         self._tenants = tenants
@@ -55,6 +57,7 @@ class TurnRunner:
         self._clock = clock
         self._metrics = metrics
         self._on_recovered = on_recovered
+        self._handoff = handoff
 
     async def run(self, slug: str, chat_id: str, items: list[Incoming]) -> Outcome:
         """Error boundary of one turn: an unexpected failure marks its messages failed."""
@@ -101,8 +104,14 @@ class TurnRunner:
             await self._settle(slug, chat_id, items, MessageStatus.HELD)
             return Outcome.DONE
         # No `paused` typing frame before a reply: the send itself ends "typing…" (docs/PROTOCOL.md).
-        await self._deliver(slug, chat_id, ids, answer)
+        await self._deliver(slug, chat_id, ids, await self._reply_text(tenant, chat_id, ids, answer))
         return Outcome.DONE
+
+    async def _reply_text(self, tenant: Tenant, chat_id: str, ids: list[str], answer: Answer) -> str:
+        """The text for the customer; a handoff the model asked for is applied first."""
+        if answer.handoff is None or self._handoff is None:
+            return answer.text
+        return await self._handoff.take(tenant, chat_id, ids, answer.handoff, answer.text)
 
     async def held(self, tenant: Tenant, chat: Chat | None, written: datetime) -> bool:
         """The chat is paused for a message written at `written`. A handoff whose owner had
@@ -135,7 +144,7 @@ class TurnRunner:
 
     async def _answer(
         self, tenant: Tenant, chat_id: str, chat: Chat | None, client: openai.AsyncOpenAI, items: list[Incoming]
-    ) -> str:
+    ) -> Answer:
         turn = await self._turn_input(client, items)
         if not turn.text and not turn.images:
             raise NothingToAnswer()
@@ -146,10 +155,11 @@ class TurnRunner:
                 conversation = await self._chats.set_conversation(tenant.slug, chat_id, conversation)
             started = time.perf_counter()
             try:
-                answer = await self._assistant.reply(
+                answer = await self._assistant.respond(
                     client, model=tenant.model, instructions=turn_instructions(tenant, self._clock.now()),
                     conversation=conversation,
                     safety_id=safety_identifier(tenant.slug, chat_id), turn=turn,
+                    tools=handoff_tools(tenant) if self._handoff else None,
                 )
             except ConversationGone:
                 if attempt:

@@ -134,3 +134,16 @@ async def test_invite_reissues_the_link_and_the_email_carries_the_new_one(store,
     assert token in question.body  # the operator sees the same new link once
     assert (await rig.tenants.by_landing_token(token)).slug == "tienda-sol"
     assert await rig.tenants.by_landing_token(old.landing_token) is None
+
+
+async def test_stats_shows_handoffs_by_the_assistant_and_by_the_owner(rig):
+    from relay.handoffs import HandoffBy, open_handoffs  # the pipeline's counts, written as it does
+
+    await rig.add_tenant("uno")
+    counts = open_handoffs(rig.store.db)
+    await counts.record("uno", HandoffBy.ASSISTANT, rig.clock.now())
+    await counts.record("uno", HandoffBy.ASSISTANT, rig.clock.now())
+    await counts.record("uno", HandoffBy.OWNER, rig.clock.now())
+    reply = await rig.say("/stats", lang="en")
+    assert "Handoffs to a person today: 2 by the assistant, 1 by the owner" in reply.body
+    assert "Handoffs (7 days): 2 by the assistant, 1 by the owner" in reply.body

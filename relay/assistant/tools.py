@@ -1,0 +1,82 @@
+"""The function tool the assistant may call, and its calls as the pipeline sees them.
+
+Shapes follow the Responses API as the installed SDK types them (openai 3.57:
+types/responses/function_tool_param.py FunctionToolParam for the tool;
+response_function_tool_call.py ResponseFunctionToolCall for the call;
+response_input_item_param.py FunctionCallOutput for its output).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+HANDOFF_TOOL_NAME = "handoff_to_human"
+HANDOFF_TOOL: dict[str, Any] = {
+    "type": "function",
+    "name": HANDOFF_TOOL_NAME,
+    "description": (
+        "Hand this chat over to a person of the business's team, who will answer the customer "
+        "personally; the assistant stops answering this chat. Call it when the customer asks to "
+        "talk to a person, is upset or complaining, or needs something that the instructions say "
+        "only the staff can do. Also write a short message telling the customer that a person "
+        "will answer soon, in the customer's language."
+    ),
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "reason": {
+                "type": "string",
+                "description": "Why the chat needs a person, in one short sentence for the staff.",
+            },
+        },
+        "required": ["reason"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+# What the conversation is told after the call (its function_call_output), so that the
+# model knows, in later turns, that the chat went to a person.
+HANDOFF_OUTPUT = "Done: the chat was handed to a person of the team, who will answer the customer."
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffCall:
+    """The model asked for a person (one `handoff_to_human` function call)."""
+
+    call_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one turn produced: the text for the customer, and a handoff if the model asked."""
+
+    text: str
+    handoff: HandoffCall | None = None
+
+
+def function_calls(response: Any) -> list[Any]:
+    """The `function_call` output items of a Responses object."""
+    return [item for item in response.output or [] if getattr(item, "type", None) == "function_call"]
+
+
+def handoff_call(calls: list[Any]) -> HandoffCall | None:
+    """The first handoff_to_human call among `calls`, with its reason (empty if unreadable)."""
+    for call in calls:
+        if call.name != HANDOFF_TOOL_NAME:
+            continue
+        try:
+            arguments = json.loads(call.arguments or "{}")
+        except ValueError:
+            arguments = {}
+        reason = arguments.get("reason") if isinstance(arguments, dict) else None
+        return HandoffCall(call.call_id, str(reason or "").strip())
+    return None
+
+
+def call_output(call_id: str, name: str) -> dict[str, Any]:
+    """The function_call_output input item answering one call."""
+    output = HANDOFF_OUTPUT if name == HANDOFF_TOOL_NAME else "Unknown function: nothing was done."
+    return {"type": "function_call_output", "call_id": call_id, "output": output}
