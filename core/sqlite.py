@@ -16,6 +16,7 @@ Cost per operation is that of a B-tree lookup: O(log n) in what is stored.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -178,3 +179,24 @@ def stamp(moment: datetime | None) -> int | None:
 def moment(value: int | None) -> datetime | None:
     """A stored moment back as an aware UTC datetime."""
     return None if value is None else _EPOCH + value * _MS
+
+
+def to_json(value: Any) -> str:
+    """A document as JSON text for a column, its moments kept as MongoDB keeps them (whole
+    milliseconds, as `{"$date": ms}`), so it reads back equal on both back-ends."""
+    return json.dumps(value, default=_encode_moment)
+
+
+def from_json(text: str) -> Any:
+    """What `to_json` wrote, moments as aware datetimes again."""
+    return json.loads(text, object_hook=_decode_moment)
+
+
+def _encode_moment(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$date": stamp(value)}
+    raise TypeError(f"a stored document cannot hold {type(value).__name__}")
+
+
+def _decode_moment(obj: dict[str, Any]) -> Any:
+    return moment(obj["$date"]) if obj.keys() == {"$date"} else obj

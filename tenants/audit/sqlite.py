@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import datetime
 from typing import Any
 
 from core.clock import Clock
-from core.sqlite import Database, moment, stamp
+from core.sqlite import Database, from_json, moment, stamp, to_json
 from tenants.audit.model import AuditEntry
 
 # The rowid is the order of recording: newest first among entries of one moment, as
@@ -27,27 +26,15 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit (at)
 """
 
 
-def _encode(value: Any) -> Any:
-    """A moment in the detail, stored as MongoDB would keep it (whole milliseconds)."""
-    if isinstance(value, datetime):
-        return {"$date": stamp(value)}
-    raise TypeError(f"an audit detail cannot hold {type(value).__name__}")
-
-
-def _decode(obj: dict[str, Any]) -> Any:
-    return moment(obj["$date"]) if obj.keys() == {"$date"} else obj
-
-
 def _entry(row: tuple) -> AuditEntry:
     actor, action, tenant, at, detail = row
-    return AuditEntry(actor, action, tenant, moment(at), json.loads(detail, object_hook=_decode))
+    return AuditEntry(actor, action, tenant, moment(at), from_json(detail))
 
 
 def import_documents(conn: sqlite3.Connection, docs: list[dict[str, Any]]) -> int:
     """Audit entries as the MongoDB back-end stores them, in the order they were recorded."""
     conn.executemany("INSERT INTO audit (tenant, actor, action, at, detail) VALUES (?, ?, ?, ?, ?)",
-                     [(d["tenant"], d["actor"], d["action"], stamp(d["at"]), json.dumps(d.get("detail") or {},
-                                                                                        default=_encode))
+                     [(d["tenant"], d["actor"], d["action"], stamp(d["at"]), to_json(d.get("detail") or {}))
                       for d in sorted(docs, key=lambda d: (d["at"], str(d.get("_id"))))])
     return len(docs)
 
@@ -63,7 +50,7 @@ class SqliteAuditLog:
         await self._db.script(SCHEMA)
 
     async def record(self, actor: str, action: str, tenant: str, **detail: Any) -> None:
-        row = (tenant, actor, action, stamp(self._clock.now()), json.dumps(detail, default=_encode))
+        row = (tenant, actor, action, stamp(self._clock.now()), to_json(detail))
         await self._db.write(lambda conn: conn.execute(
             "INSERT INTO audit (tenant, actor, action, at, detail) VALUES (?, ?, ?, ?, ?)", row))
 

@@ -4,12 +4,10 @@ its lookups use: the slug, the landing link's hash, `enabled`."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from datetime import datetime
 from typing import Any
 
-from core.sqlite import Database, moment, stamp
+from core.sqlite import Database, from_json, to_json
 from tenants.errors import SlugTaken
 from tenants.model import Tenant
 
@@ -26,23 +24,12 @@ CREATE INDEX IF NOT EXISTS tenants_enabled ON tenants (enabled, slug)
 """
 
 
-def _encode(value: Any) -> Any:
-    """A moment in the document, kept as MongoDB keeps it (whole milliseconds)."""
-    if isinstance(value, datetime):
-        return {"$date": stamp(value)}
-    raise TypeError(f"a tenant document cannot hold {type(value).__name__}")
-
-
-def _decode(obj: dict[str, Any]) -> Any:
-    return moment(obj["$date"]) if obj.keys() == {"$date"} else obj
-
-
 def _load(text: str) -> dict[str, Any]:
-    return json.loads(text, object_hook=_decode)
+    return from_json(text)
 
 
 def _row(doc: dict[str, Any]) -> tuple:
-    return doc["_id"], doc.get("landing_token_hash"), bool(doc.get("enabled", True)), json.dumps(doc, default=_encode)
+    return doc["_id"], doc.get("landing_token_hash"), bool(doc.get("enabled", True)), to_json(doc)
 
 
 def _set(doc: dict[str, Any], changes: dict[str, Any]) -> None:
@@ -97,7 +84,7 @@ class SqliteTenants:
             if doc is None:
                 return None
             _set(doc, changes)
-            doc = _load(json.dumps(doc, default=_encode))  # read back as stored (whole milliseconds)
+            doc = _load(to_json(doc))  # read back as stored (whole milliseconds)
             _, token_hash, enabled, text = _row(doc)
             conn.execute("UPDATE tenants SET landing_token_hash = ?, enabled = ?, doc = ? WHERE slug = ?",
                          (token_hash, enabled, text, slug))
