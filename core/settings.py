@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     openai_transcription_model: str = "gpt-4o-mini-transcribe"
     # A tenant's time zone when the operator's /hours names none (an IANA name).
     default_timezone: str = "UTC"
+    # A JSON file of OpenAI prices over the ones shipped (relay/usage/prices.py).
+    prices_file: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
 
@@ -96,6 +98,11 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone name, e.g. America/Santiago") from None
         return value.strip()
+
+    @field_validator("prices_file", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", "log_format", "smtp_security", mode="before")
     @classmethod

@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Backups need the store only: they work on a machine without the bot's settings.
         settings = load_settings(require_telegram=args.command in ("run", "check"))
+        if args.command in ("run", "check"):
+            from relay.usage import load_prices
+
+            load_prices(settings.prices_file)  # a malformed PRICES_FILE is a configuration error too
     except ConfigError as exc:
         print(f"puente: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from core.events import WhatsAppState
 from relay.handoffs import HandoffBy, open_handoffs
 from relay.message_log import day_of
 from relay.openai_errors import open_openai_errors
+from relay.usage import TokenUsage, UsageDay, open_usage
 from tenants.audit import AuditEntry, open_audit_log
 from tenants.errors import SlugTaken
 from tenants.hours import OpeningHours, Override, parse_week
@@ -273,3 +274,43 @@ async def test_handoffs_are_counted_per_tenant_utc_day_and_starter(handoffs):
     assert await handoffs.forget_old(midnight + timedelta(days=30)) == 1  # sol's day went, luna's stays
     assert await handoffs.count(HandoffBy.ASSISTANT, [day, next_day]) == 1
     assert await handoffs.delete_tenant("luna") == 1
+
+
+# --- usage counts --------------------------------------------------------------------
+
+
+@pytest.fixture
+async def usage(store):
+    log = open_usage(store.db)
+    await log.ensure_indexes()
+    return log
+
+
+async def test_usage_is_summed_per_tenant_utc_day_and_model(usage):
+    midnight = datetime(2026, 12, 1, tzinfo=UTC)
+    await usage.add_response("sol", "gpt-4.1-mini", TokenUsage(1000, 400, 200), midnight - timedelta(seconds=1))
+    await usage.add_response("sol", "gpt-4.1-mini", TokenUsage(500, 0, 100), midnight - timedelta(hours=5))
+    await usage.add_voice_note("sol", "whisper-1", 12.5, midnight - timedelta(hours=1))
+    await usage.add_voice_note("sol", "whisper-1", 0, midnight - timedelta(hours=2))
+    await usage.add_response("sol", "gpt-4.1-mini", TokenUsage(7, 0, 3), midnight)  # the next UTC day (and month)
+    await usage.add_response("luna", "gpt-4o", TokenUsage(1, 1, 1), midnight - timedelta(days=2))
+
+    assert await usage.days("2026-11-01", "2026-11-31", "sol") == [
+        UsageDay("sol", "2026-11-30", "gpt-4.1-mini", responses=2, input_tokens=1500, cached_tokens=400,
+                 output_tokens=300),
+        UsageDay("sol", "2026-11-30", "whisper-1", voice_notes=2, voice_seconds=12.5),
+    ]
+    assert [(r.tenant, r.day, r.model) for r in await usage.days("2026-11-29", "2026-12-31")] == [
+        ("luna", "2026-11-29", "gpt-4o"), ("sol", "2026-11-30", "gpt-4.1-mini"), ("sol", "2026-11-30", "whisper-1"),
+        ("sol", "2026-12-01", "gpt-4.1-mini")]
+
+
+async def test_usage_is_kept_400_days_and_goes_with_its_tenant(usage):
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    await usage.add_response("sol", "gpt-4.1", TokenUsage(1, 0, 1), now - timedelta(days=401))
+    await usage.add_response("sol", "gpt-4.1", TokenUsage(1, 0, 1), now - timedelta(days=399))
+    await usage.add_voice_note("luna", "whisper-1", 3, now)
+    assert await usage.forget_old(now) == 1
+    assert [r.day for r in await usage.days("2000-01-01", "2099-12-31", "sol")] == [day_of(now - timedelta(days=399))]
+    assert await usage.delete_tenant("sol") == 1
+    assert [r.tenant for r in await usage.days("2000-01-01", "2099-12-31")] == ["luna"]
