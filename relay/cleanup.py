@@ -24,6 +24,7 @@ from relay.chats import open_chats
 from relay.handoffs import open_handoffs
 from relay.message_log import open_message_log
 from relay.openai_errors import open_openai_errors
+from relay.usage import open_usage
 from tenants.audit import RETENTION as AUDIT_RETENTION
 from tenants.audit import open_audit_log
 from tenants.model import Tenant
@@ -61,6 +62,7 @@ class Cleanup:
         self._messages = open_message_log(db)
         self._errors = open_openai_errors(db)
         self._handoffs = open_handoffs(db)
+        self._usage = open_usage(db)
         self._audit = open_audit_log(db, clock)
         self._tenants = tenants
         self._clients = clients
@@ -111,6 +113,7 @@ class Cleanup:
         counts.audit_removed = await self._audit.forget_older_than(now - AUDIT_RETENTION)
         await self._errors.forget_old(now)
         await self._handoffs.forget_old(now)
+        await self._usage.forget_old(now)
         log.info(
             "cleanup: %d conversation(s) forgotten, %d handoff(s) ended, %d quiet chat log(s) and %d stale "
             "chat(s) removed, %d audit entries past retention, %d failure(s)", counts.conversations_forgotten,

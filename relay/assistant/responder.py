@@ -18,6 +18,7 @@ import openai
 
 from relay.assistant.errors import AssistantError, ConversationGone, classify, is_transient
 from relay.assistant.tools import Answer, call_output, function_calls, handoff_call
+from relay.usage.model import TokenUsage
 
 log = logging.getLogger("relay.assistant")
 T = TypeVar("T")
@@ -120,7 +121,8 @@ class Assistant:
         calls = function_calls(response)
         if calls:
             await self._answer_calls(client, conversation, calls)
-        return Answer(response.output_text.strip(), handoff_call(calls))
+        usage = TokenUsage.of(getattr(response, "usage", None))
+        return Answer(response.output_text.strip(), handoff_call(calls), usage)
 
     async def _answer_calls(self, client: openai.AsyncOpenAI, conversation: str, calls: list[Any]) -> None:
         """Add each call's function_call_output to the conversation: a conversation holding a

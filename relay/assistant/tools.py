@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from relay.usage.model import TokenUsage
+
 HANDOFF_TOOL_NAME = "handoff_to_human"
 HANDOFF_TOOL: dict[str, Any] = {
     "type": "function",
@@ -51,10 +53,12 @@ class HandoffCall:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What one turn produced: the text for the customer, and a handoff if the model asked."""
+    """What one turn produced: the text for the customer, a handoff if the model asked, and
+    the response's token counts (None when it carried no `usage`)."""
 
     text: str
     handoff: HandoffCall | None = None
+    usage: TokenUsage | None = None
 
 
 def function_calls(response: Any) -> list[Any]:

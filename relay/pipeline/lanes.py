@@ -34,6 +34,7 @@ class Incoming:
     media_base64: str | None = None
     media_mime: str | None = None
     at: datetime | None = None  # when the customer wrote it (the message's own time)
+    media_seconds: float | None = None  # a voice note's length, when the bridge said
 
 
 class Outcome(enum.Enum):

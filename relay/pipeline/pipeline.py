@@ -56,6 +56,7 @@ from relay.pipeline.replies import ReplySender
 from relay.pipeline.tenant_cache import TenantCache
 from relay.pipeline.turns import TurnRunner
 from relay.protocol import Message
+from relay.usage import Prices, UsageRecorder, load_prices, open_usage
 from tenants.model import Tenant
 from tenants.service import TenantService
 
@@ -101,7 +102,7 @@ class Pipeline:
     def __init__(
         self, db: AsyncDatabase, bus: EventBus, tenants: TenantService, bridges: BridgeCommands,
         states: StateSource | None, settings: Settings, clock: Clock, metrics: Metrics, *,
-        clients: OpenAIClients | None = None, retry: RetryPolicy | None = None,
+        clients: OpenAIClients | None = None, retry: RetryPolicy | None = None, prices: Prices | None = None,
         max_per_tenant: int = 8, max_total: int = 64, stop_grace: float = 5.0,
         retry_every: float = 10.0, sweep_every: float = 60.0, sweep_grace: float = 60.0,
         inbox_messages: int = 500, inbox_bytes: int = 64 * 1024 * 1024,
@@ -117,6 +118,7 @@ class Pipeline:
         self.outbox = open_outbox(db)
         self.openai_errors = open_openai_errors(db)
         self.handoffs = open_handoffs(db)
+        self.usage = open_usage(db)
         self.clients = clients or OpenAIClients(settings.openai_base_url)
         self.cache = TenantCache(tenants)
         self.health = KeyHealth(tenants, bus.publish, self.openai_errors, clock, metrics)
@@ -132,6 +134,8 @@ class Pipeline:
             sender=self.sender, bridges=bridges, clock=clock, metrics=metrics, on_recovered=self._recovered,
             handoff=HandoffDesk(chats=self.chats, counts=self.handoffs, sender=self.sender,
                                 owner_phone=self.owner.owner_phone, alert=bus.publish, clock=clock),
+            usage=UsageRecorder(self.usage, prices or load_prices(settings.prices_file),
+                                settings.openai_transcription_model, clock),
         )
         self.away = AwayDesk(self.chats, self.sender, clock)
         self.lanes = ChatLanes(self.turns.run, per_tenant=max_per_tenant, total=max_total)
@@ -151,7 +155,7 @@ class Pipeline:
     @property
     def repositories(self) -> list:
         """Every collection this pipeline writes, for index creation at start-up."""
-        return [self.chats, self.messages, self.openai_errors, self.handoffs]
+        return [self.chats, self.messages, self.openai_errors, self.handoffs, self.usage]
 
     async def start(self) -> None:
         # Messages recorded before this moment belong to an earlier run: resume_pending answers
@@ -300,7 +304,8 @@ class Pipeline:
         media = message.media
         self.lanes.add(
             Incoming(slug, message.chat, message.id, message.kind, message.text,
-                     media.data_base64 if media else None, media.mime if media else None, written),
+                     media.data_base64 if media else None, media.mime if media else None, written,
+                     media.seconds if media else None),
             tenant.settings.debounce_seconds,
         )
 
@@ -469,5 +474,5 @@ class Pipeline:
         self.health.forget(slug)
         self.inboxes.forget(slug)
         self.sender.forget(slug)
-        for repo in (self.chats, self.messages, self.handoffs):
+        for repo in (self.chats, self.messages, self.handoffs, self.usage):
             await repo.delete_tenant(slug)

@@ -26,6 +26,7 @@ from relay.pipeline.lanes import Incoming, Outcome
 from relay.pipeline.replies import ReplySender
 from relay.pipeline.splitting import split_reply
 from relay.pipeline.tenant_cache import TenantCache
+from relay.usage import UsageRecorder
 from tenants.model import Tenant
 from tenants.service import TenantService
 
@@ -43,7 +44,7 @@ class TurnRunner:
         self, *, cache: TenantCache, tenants: TenantService, chats: ChatRepository, messages: MessageLog,
         clients: OpenAIClients, assistant: Assistant, health: KeyHealth, sender: ReplySender,
         bridges: BridgeCommands, clock: Clock, metrics: Metrics, on_recovered: Callable[[str], None],
-        handoff: HandoffDesk | None = None,
+        handoff: HandoffDesk | None = None, usage: UsageRecorder | None = None,
     ) -> None:
         self._cache = cache
         self._tenants = tenants
@@ -58,6 +59,7 @@ class TurnRunner:
         self._metrics = metrics
         self._on_recovered = on_recovered
         self._handoff = handoff
+        self._usage = usage
 
     async def run(self, slug: str, chat_id: str, items: list[Incoming]) -> Outcome:
         """Error boundary of one turn: an unexpected failure marks its messages failed."""
@@ -168,6 +170,8 @@ class TurnRunner:
                 conversation = None
                 continue
             self._metrics.openai_latency.observe(time.perf_counter() - started)
+            if self._usage:
+                await self._usage.response(tenant.slug, tenant.model, answer.usage)
             return answer
         raise AssertionError("unreachable")
 
@@ -177,6 +181,8 @@ class TurnRunner:
         for item in items:
             if item.kind == "audio" and item.media_base64:
                 lines.append(await self._assistant.transcribe(client, base64.b64decode(item.media_base64)))
+                if self._usage:
+                    await self._usage.voice_note(item.tenant, item.media_seconds)
                 continue
             if item.kind == "image" and item.media_base64:
                 images.append((item.media_mime or "image/jpeg", base64.b64decode(item.media_base64)))

@@ -166,6 +166,8 @@ class FakeOpenAI(LoopbackServer):
         self.failure_kinds = tuple(failure_kinds)
         self.random = random.Random(seed)
         self.rate_retry_after_ms = rate_retry_after_ms
+        # (input, cached input, output) tokens every response reports; None: about 4 characters a token.
+        self.usage_tokens: tuple[int, int, int] | None = None
         self.models = ["gpt-4.1-mini", "gpt-4o-mini", "gpt-4o-mini-transcribe", "whisper-1"]
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self.deleted_conversations: set[str] = set()
@@ -366,7 +368,8 @@ class FakeOpenAI(LoopbackServer):
 
     def _response_object(self, req: ResponseRequest) -> dict[str, Any]:
         now = int(time.time())
-        tokens_in, tokens_out = max(1, len(req.user_text) // 4), max(1, len(req.reply) // 4)
+        tokens_in, cached, tokens_out = self.usage_tokens or (
+            max(1, len(req.user_text) // 4), 0, max(1, len(req.reply) // 4))
         message = {"id": "msg_" + secrets.token_hex(24), "type": "message", "status": "completed",
                    "role": "assistant",
                    "content": [{"type": "output_text", "text": req.reply, "annotations": [],
@@ -387,7 +390,9 @@ class FakeOpenAI(LoopbackServer):
             "store": req.body.get("store", True), "temperature": 1.0,
             "text": {"format": {"type": "text"}, "verbosity": "medium"},
             "tool_choice": "auto", "tools": req.tools, "top_p": 1.0, "truncation": "disabled",
-            "usage": {"input_tokens": tokens_in, "input_tokens_details": {"cached_tokens": 0},
+            # openai.types.responses.ResponseUsage
+            "usage": {"input_tokens": tokens_in,
+                      "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
                       "output_tokens": tokens_out,
                       "output_tokens_details": {"reasoning_tokens": 0},
                       "total_tokens": tokens_in + tokens_out},
