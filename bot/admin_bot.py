@@ -17,14 +17,14 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults, TypeHandler
 
-from bot import commands, hours, key_flow, linking, newtenant, prompt_flow, settings_flow, tenant_actions
+from bot import commands, hours, key_flow, linking, newtenant, prompt_flow, settings_flow, tenant_actions, usage
 from bot.access import admin_gate
 from bot.alerts import AlertSender
 from bot.errors import on_error
 from bot.i18n import command_list
 from bot.qr_delivery import QrDelivery
 from bot.qr_watchers import QrWatchers
-from bot.services import BotServices, KeyChecker, Login, Mailer, States, StatsSource
+from bot.services import BotServices, KeyChecker, Login, Mailer, States, StatsSource, UsageSource
 from core.bus import EventBus
 from core.clock import Clock
 from core.events import Alert, WhatsAppStateChanged
@@ -55,6 +55,7 @@ class AdminBot:
         check_key: KeyChecker | None = None,
         *,
         qr_watchers: QrWatchers | None = None,
+        usage: UsageSource | None = None,
         poll_timeout: float = POLL_TIMEOUT,
         reconnect_delays: tuple[float, float] = RECONNECT_DELAYS,
     ) -> None:
@@ -68,7 +69,7 @@ class AdminBot:
         self.services = BotServices(
             settings=settings, tenants=tenants, login=login, states=states, stats=stats, mailer=mailer,
             check_key=check_key or functools.partial(check_openai_key, base_url=settings.openai_base_url),
-            clock=clock, qr=self.qr,
+            clock=clock, qr=self.qr, usage=usage,
         )
         self.alerts = AlertSender(settings.telegram_admin_ids, tenants, self.qr, self.services.languages)
         self._app: Application | None = None
@@ -177,7 +178,7 @@ class AdminBot:
         app.bot_data["services"] = self.services
         app.add_handler(TypeHandler(Update, admin_gate), group=-1)
         for handler in (commands.handlers() + tenant_actions.handlers() + linking.handlers()
-                        + settings_flow.handlers() + hours.handlers()):
+                        + settings_flow.handlers() + hours.handlers() + usage.handlers()):
             app.add_handler(handler, group=0)
         app.add_handlers(commands.catch_alls(), group=0)
         flows = [newtenant.flow(), prompt_flow.flow(), key_flow.flow(), settings_flow.flow(), linking.pairing_flow()]

@@ -68,6 +68,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Handoffs to a person today: {ai_today} by the assistant, {owner_today} by the owner\n"
         "Handoffs (7 days): {ai_week} by the assistant, {owner_week} by the owner",
     ),
+    "usage_report.title": ("💵 <b>Consumo de OpenAI, {month}</b> (mes UTC)",
+                           "💵 <b>OpenAI usage, {month}</b> (UTC month)"),
+    "usage_report.tenant_title": ("💵 <b>{slug}</b>: consumo de OpenAI, {month} (mes UTC)",
+                                  "💵 <b>{slug}</b>: OpenAI usage, {month} (UTC month)"),
+    "usage_report.line": ("{tokens} tokens · {cost}", "{tokens} tokens · {cost}"),
+    "usage_report.voice": (" · {notes} audio(s), {minutes} min", " · {notes} voice note(s), {minutes} min"),
+    "usage_report.unpriced_mark": (" + sin precio", " + no price"),
+    "usage_report.total": ("<b>Total</b>: {line}", "<b>Total</b>: {line}"),
+    "usage_report.previous": ("Mes anterior ({month}): {line}", "Last month ({month}): {line}"),
+    "usage_report.nothing": ("Sin consumo este mes.", "No usage this month."),
+    "usage_report.unpriced": ("⚠️ Sin precio (sus tokens se cuentan, su costo no): {models}. Agrégalos en PRICES_FILE.",
+                              "⚠️ No price (tokens counted, cost not): {models}. Add them to PRICES_FILE."),
+    "usage_report.footer": ("Costo estimado en USD con precios del {date}; revísalos en openai.com/api/pricing.",
+                            "Estimated cost in USD at prices of {date}; check them at openai.com/api/pricing."),
+    "usage_report.csv": ("Consumo de <code>{slug}</code>, {month} (mes UTC).", "Usage of <code>{slug}</code>, {month} (UTC month)."),
+    "usage_report.off": ("El consumo no está disponible aquí.", "Usage is not available here."),
     "status.disabled": ("desactivado", "disabled"),
     "status.banned": ("bloqueado por WhatsApp", "banned by WhatsApp"),
     "status.banned_until": ("bloqueado por WhatsApp hasta el {until}", "banned by WhatsApp until {until}"),
@@ -278,6 +294,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "settings": ("Ajustes del cliente", "The tenant's settings"),
     "hours": ("Horario de atención", "Opening hours"),
     "stats": ("Resumen general", "Totals"),
+    "usage": ("Consumo y costo de OpenAI del mes", "OpenAI usage and cost this month"),
     "cancel": ("Salir del paso a paso", "Leave a multi-step flow"),
 }
 
@@ -298,6 +315,7 @@ USAGE: dict[str, str] = {
     "key": "/key <slug>",
     "settings": "/settings <slug>",
     "hours": "/hours <slug> [<timezone> <schedule> [answer|away] | off | closed <dd/mm …>]",
+    "usage": "/usage  or  /usage <slug>  or  /usage <slug> csv",
 }
 
 

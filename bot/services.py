@@ -43,6 +43,16 @@ class StatsSource(Protocol):
     async def totals(self) -> Any: ...
 
 
+class UsageSource(Protocol):
+    """relay.usage.UsageReport, as the bot uses it: this UTC month's usage and cost."""
+
+    async def all_tenants(self) -> Any: ...
+
+    async def tenant(self, slug: str) -> Any: ...
+
+    async def tenant_csv(self, slug: str) -> str: ...
+
+
 class QrPhotos(Protocol):
     """bot.qr_delivery.QrDelivery, as the handlers use it (a protocol, so that this module
     does not import the QR delivery, which imports the handlers' replies, which import this)."""
@@ -71,6 +81,7 @@ class BotServices:
     check_key: KeyChecker
     clock: Clock
     qr: QrPhotos
+    usage: UsageSource | None = None
     languages: dict[int, str] = field(default_factory=dict)  # admin id -> last language seen
     refused: dict[int, float] = field(default_factory=dict)  # stranger id -> when last refused (monotonic)
 

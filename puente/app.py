@@ -29,6 +29,7 @@ from relay.bridges.supervisor import BridgeSupervisor
 from relay.cleanup import Cleanup
 from relay.pipeline import Pipeline
 from relay.stats import Stats
+from relay.usage import UsageReport, load_prices, open_usage
 from tenants.audit import open_audit_log
 from tenants.invites import InviteMailer
 from tenants.repository import open_tenants
@@ -108,13 +109,16 @@ class Puente:
         )
         self.login = WhatsAppLogin(self.tenants, self.supervisor, self.bridges, self.states)
         self.stats = Stats(db, clock)
-        self.pipeline = Pipeline(db, bus, self.tenants, self.bridges, self.states, settings, clock, self.metrics)
+        prices = load_prices(settings.prices_file)  # ConfigError naming PRICES_FILE
+        self.usage = UsageReport(open_usage(db), prices, clock)
+        self.pipeline = Pipeline(db, bus, self.tenants, self.bridges, self.states, settings, clock, self.metrics,
+                                 prices=prices)
         self.cleanup = Cleanup(db, self.tenants, self.pipeline.clients, clock)
         self.tenants.before_delete(self.cleanup.forget_tenant)  # "forgets after 24 hours" holds for deleted tenants
         self.mailer = InviteMailer(settings) if settings.email_enabled else None
         self.admin_bot = (
             AdminBot(settings, self.tenants, bus, self.login, self.states, self.stats, self.mailer, clock,
-                     qr_watchers=self.qr_watchers)
+                     qr_watchers=self.qr_watchers, usage=self.usage)
             if self.with_admin_bot else None
         )
         self.pages = LandingPages(

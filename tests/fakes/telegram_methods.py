@@ -97,6 +97,19 @@ class MethodsMixin:
                                 reply_markup=params.get("reply_markup"))
         return self._api(msg)
 
+    async def _m_sendDocument(self: FakeTelegram, params: dict, files: Files) -> Any:
+        chat_id = self._writable_chat(params)
+        value = files.get("document") or params.get("document")
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = files.get(value.removeprefix("attach://"))
+        if not isinstance(value, tuple):  # the fake keeps uploads only
+            raise _error(400, "Bad Request: there is no document in the request")
+        filename, data = value
+        msg = self._new_message(chat_id, "document", from_bot=True, caption=_caption(params), document=data,
+                                document_filename=filename, parse_mode=params.get("parse_mode"),
+                                reply_markup=params.get("reply_markup"))
+        return self._api(msg)
+
     async def _m_editMessageText(self: FakeTelegram, params: dict, files: Files) -> Any:
         msg = self._target(params, "edit")
         if msg.kind != "text":

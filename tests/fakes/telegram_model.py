@@ -59,13 +59,15 @@ class ChatMessage:
 
     chat_id: int
     message_id: int
-    kind: str  # "text" or "photo"
+    kind: str  # "text", "photo" or "document"
     from_bot: bool
     text: str | None = None
     caption: str | None = None
     photo: bytes | None = None  # uploaded bytes; None when sent by file_id/URL
     photo_ref: str | None = None  # file_id or URL when not uploaded
     photo_filename: str | None = None
+    document: bytes | None = None  # an uploaded document's bytes
+    document_filename: str | None = None
     reply_markup: dict[str, Any] | None = None
     parse_mode: str | None = None
     entities: list[dict[str, Any]] | None = None
@@ -76,7 +78,7 @@ class ChatMessage:
 
     @property
     def body(self) -> str | None:
-        """Text of a text message, caption of a photo."""
+        """Text of a text message, caption of a photo or document."""
         return self.text if self.kind == "text" else self.caption
 
     @property
@@ -109,6 +111,12 @@ class ChatMessage:
             msg["text"] = self.text or ""
             if self.entities:
                 msg["entities"] = self.entities
+        elif self.kind == "document":
+            unique = f"dc{self.chat_id}_{self.message_id}"
+            msg["document"] = {"file_id": "BQAC" + unique, "file_unique_id": unique,
+                               "file_name": self.document_filename, "file_size": len(self.document or b"")}
+            if self.caption:
+                msg["caption"] = self.caption
         else:
             unique = f"ph{self.chat_id}_{self.message_id}_{len(self.edits)}"
             msg["photo"] = [{"file_id": self.photo_ref or "AgAC" + unique, "file_unique_id": unique,

@@ -12,6 +12,7 @@ from core.clock import Clock, SystemClock
 from core.events import WhatsAppStateChanged
 from core.settings import Settings
 from relay.stats import Stats
+from relay.usage import UsageReport, open_usage, shipped_prices
 from tenants.invites import InviteMailer
 from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
@@ -57,11 +58,13 @@ class BotRig:
         mailer = InviteMailer(self.settings) if self.smtp_port else None
         qr_watchers = open_qr_watchers(self.store.db)
         stats = Stats(self.store.db, self.clock)
-        for repo in (qr_watchers, *stats.repositories):
+        self.usage = open_usage(self.store.db)  # what the pipeline records, read by /usage
+        for repo in (qr_watchers, *stats.repositories, self.usage):
             await repo.ensure_indexes()
         self.bot = AdminBot(self.settings, self.relay.tenants, self.relay.bus, self.relay.login, self.relay.states,
                             stats, mailer, self.clock,
-                            qr_watchers=qr_watchers, poll_timeout=1)
+                            qr_watchers=qr_watchers, poll_timeout=1,
+                            usage=UsageReport(self.usage, shipped_prices(), self.clock))
         await self.bot.start()
         return self
 
