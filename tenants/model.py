@@ -8,6 +8,7 @@ from typing import Any
 
 from core.clock import utc
 from core.events import WhatsAppState
+from tenants.budget import Budget, BudgetNotices
 from tenants.hours import OpeningHours, Override
 
 DEFAULT_FALLBACK_TEXT = "Estamos con un problema técnico, te responderemos pronto."
@@ -78,6 +79,8 @@ class Tenant:
     whatsapp: WhatsAppState = field(default_factory=WhatsAppState)
     hours: OpeningHours | None = None  # None: always open
     hours_override: Override | None = None  # the owner's `cerrado` / `abierto`
+    budget: Budget | None = None  # None: no monthly budget
+    budget_notices: BudgetNotices | None = None  # what the relay told about it this month
     # The landing link's token in clear: only on the tenant returned when the link was issued
     # (created or re-issued). Only its hash is stored; a tenant read back has None here.
     landing_token: str | None = field(default=None, compare=False, repr=False)
@@ -108,6 +111,8 @@ class Tenant:
             settings=TenantSettings.from_doc(doc.get("settings")),
             hours=OpeningHours.from_doc(doc.get("hours")),
             hours_override=Override.from_doc(doc.get("hours_override")),
+            budget=Budget.from_doc(doc.get("budget")),
+            budget_notices=BudgetNotices.from_doc(doc.get("budget_notices")),
             whatsapp=WhatsAppState(
                 state=wa.get("state", "stopped"),
                 phone=wa.get("phone"),
@@ -139,6 +144,8 @@ class Tenant:
             "whatsapp": whatsapp_doc(self.whatsapp),
             "hours": self.hours.to_doc() if self.hours else None,
             "hours_override": self.hours_override.to_doc() if self.hours_override else None,
+            "budget": self.budget.to_doc() if self.budget else None,
+            "budget_notices": self.budget_notices.to_doc() if self.budget_notices else None,
         }
 
 

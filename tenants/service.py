@@ -23,6 +23,7 @@ from core.events import (
     WhatsAppState,
 )
 from tenants import hours as opening
+from tenants.budget import BudgetNotices, parse_budget
 from tenants import validation
 from tenants.audit import AuditLog
 from tenants.errors import InvalidInput, TenantNotFound
@@ -224,6 +225,32 @@ class TenantService:
     async def clear_hours(self, slug: str, actor: str) -> Tenant:
         """No schedule any more: always open (an owner's `cerrado` still holds until it ends)."""
         return await self._change(slug, actor, "hours", audit_detail={"hours": None}, hours=None)
+
+    # --- the monthly budget (/budget) ---------------------------------------------------
+
+    async def set_budget(self, slug: str, words: list[str], actor: str) -> Tenant:
+        """`<usd> [stop|fallback <model>]`: the monthly budget; this month's notices start over,
+        so a raised budget resumes the assistant and a new crossing is told again."""
+        tenant = await self.get(slug)
+        try:
+            budget = parse_budget(words, validation.model)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), "a budget is <usd> [stop|fallback <model>]") from None
+        except InvalidInput:
+            raise InvalidInput("model", "a model name looks like gpt-4.1-mini") from None
+        return await self._change(tenant.slug, actor, "budget", audit_detail={"usd": budget.usd, "at_limit": budget.action,
+                                  "fallback_model": budget.fallback_model},
+                                  budget=budget.to_doc(), budget_notices=None)
+
+    async def clear_budget(self, slug: str, actor: str) -> Tenant:
+        """No monthly budget any more."""
+        return await self._change(slug, actor, "budget", audit_detail={"usd": None}, budget=None, budget_notices=None)
+
+    async def set_budget_notices(self, slug: str, notices: BudgetNotices) -> Tenant | None:
+        """What the relay told about the budget this month (not audited: not an admin action)."""
+        tenant = await self._repo.update(slug, {"budget_notices": notices.to_doc()})
+        self._publish(TenantUpdated(slug))
+        return tenant
 
     async def rotate_landing_token(self, slug: str, actor: str) -> Tenant:
         """A new private link; the old one stops working at once. The returned tenant carries

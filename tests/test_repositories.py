@@ -15,6 +15,7 @@ from relay.message_log import day_of
 from relay.openai_errors import open_openai_errors
 from relay.usage import TokenUsage, UsageDay, open_usage
 from tenants.audit import AuditEntry, open_audit_log
+from tenants.budget import Budget, BudgetNotices
 from tenants.errors import SlugTaken
 from tenants.hours import OpeningHours, Override, parse_week
 from tenants.model import Tenant, TenantSettings, whatsapp_doc
@@ -50,6 +51,8 @@ def tenant(slug: str = "sol", **changes) -> Tenant:
         hours=OpeningHours("America/Santiago", parse_week("lu-vi 09:00-18:00, vi 20:00-02:00"),
                            (date(2026, 12, 24),), "away"),
         hours_override=Override(True, datetime(2026, 11, 26, 16, tzinfo=UTC), datetime(2026, 11, 27, 12, tzinfo=UTC)),
+        budget=Budget(25.5, "fallback", "gpt-4.1-nano"),
+        budget_notices=BudgetNotices("2026-11", True, datetime(2026, 11, 26, 14, tzinfo=UTC)),
     ).with_changes(**changes)
 
 
@@ -78,6 +81,14 @@ async def test_a_tenant_stored_before_a_setting_existed_reads_back_with_its_defa
     settings = (await repo.get("sol")).settings
     assert (settings.reject_calls, settings.call_message) == (False, "No puedo atender llamadas, escríbeme por aquí")
     assert (settings.groups_enabled, settings.fallback_text) == (True, "Ya volvemos")  # the rest as stored
+
+
+async def test_a_tenant_stored_before_budgets_existed_has_none(repo):
+    doc = tenant().to_doc()
+    del doc["budget"], doc["budget_notices"]
+    await repo.insert(Tenant.from_doc(doc))
+    await repo.update("sol", {"model": "gpt-4.1"})  # a document written without the budget keys
+    assert ((await repo.get("sol")).budget, (await repo.get("sol")).budget_notices) == (None, None)
 
 
 async def test_a_taken_slug_is_refused_and_the_first_tenant_kept(repo):

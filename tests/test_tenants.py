@@ -165,3 +165,18 @@ async def test_the_owners_override_is_stored_and_published(tenants, published, c
     assert (await tenants.get("tienda-sol")).hours_override == override
     assert (await tenants.set_hours_override("tienda-sol", None)).hours_override is None
     assert published[-1].tenant == "tienda-sol"
+
+
+async def test_a_budget_is_set_parsed_and_cleared_and_bad_input_changes_nothing(tenants, published):
+    await tenants.create(new(), actor="admin:7")
+    tenant = await tenants.set_budget("tienda-sol", ["10,5", "fallback", "gpt-4.1-nano"], "admin:7")
+    assert (tenant.budget.usd, tenant.budget.action, tenant.budget.fallback_model) == (10.5, "fallback", "gpt-4.1-nano")
+    for words, field in ((["0"], "amount"), (["-3"], "amount"), (["diez"], "amount"), (["5", "pause"], "action"),
+                         (["5", "fallback"], "model"), (["5", "fallback", "no model!"], "model")):
+        with pytest.raises(InvalidInput) as refused:
+            await tenants.set_budget("tienda-sol", words, "admin:7")
+        assert refused.value.field == field
+    assert (await tenants.get("tienda-sol")).budget == tenant.budget
+    assert (await tenants.set_budget("tienda-sol", ["20"], "admin:7")).budget.action == "stop"
+    assert (await tenants.clear_budget("tienda-sol", "admin:7")).budget is None
+    assert [e.action for e in await tenants._audit.for_tenant("tienda-sol")][:3] == ["budget"] * 3
