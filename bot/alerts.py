@@ -80,7 +80,14 @@ def alert_text(lang: str, alert: Alert, name: str) -> str:
         customer=f" (+{esc(customer)})" if customer else "",
         error=t(lang, "alert.whatsapp_error", code=esc(error.split(":", 1)[0].strip()[:40])) if error else "",
         reason=esc(detail.get("reason") or "—"),
+        spent=_money(lang, detail.get("spent", "")), budget=_money(lang, detail.get("budget", "")),
+        month=esc(detail.get("month", "")), model=esc(detail.get("model", "")),
     )
+
+
+def _money(lang: str, amount: str) -> str:
+    """`1.60` as the admin writes it (`1,60` in Spanish)."""
+    return esc(amount.replace(".", ",") if lang == "es" else amount)
 
 
 def _text_key(alert: Alert) -> str:

@@ -184,6 +184,20 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "It is not resent: it would be refused again."),
     "alert.ai_handoff": ("🙋 El asistente de {name} pasó un chat a una persona: cliente{customer}. Motivo: {reason}",
                          "🙋 {name}'s assistant handed a chat to a person: customer{customer}. Reason: {reason}"),
+    "alert.budget_warning": ("💸 {name} ya gastó el 80 % de su presupuesto de OpenAI del mes ({month}): "
+                             "US$ {spent} de US$ {budget}.",
+                             "💸 {name} has spent 80 % of its OpenAI budget for the month ({month}): "
+                             "US$ {spent} of US$ {budget}."),
+    "alert.budget_stopped": ("🛑 {name} alcanzó su presupuesto de OpenAI del mes ({month}): US$ {spent} de US$ {budget}. "
+                             "El asistente no responde hasta fin de mes o hasta que subas el presupuesto "
+                             "(<code>/budget {slug} &lt;usd&gt;</code>).",
+                             "🛑 {name} reached its OpenAI budget for the month ({month}): US$ {spent} of US$ {budget}. "
+                             "The assistant does not answer until the month ends or the budget is raised "
+                             "(<code>/budget {slug} &lt;usd&gt;</code>)."),
+    "alert.budget_fallback": ("💸 {name} alcanzó su presupuesto de OpenAI del mes ({month}): US$ {spent} de "
+                              "US$ {budget}. Hasta fin de mes el asistente responde con {model}.",
+                              "💸 {name} reached its OpenAI budget for the month ({month}): US$ {spent} of "
+                              "US$ {budget}. Until the month ends the assistant answers with {model}."),
     "alert.whatsapp_error": (" (error {code} de WhatsApp)", " (WhatsApp error {code})"),
     "alert.send_uncertain": ("⚠️ El puente de {name} se reinició mientras enviaba: una respuesta puede no haber "
                              "llegado a un cliente (no se reenvía, para no duplicarla).",

@@ -109,6 +109,9 @@ class AlertKind(enum.StrEnum):
     SEND_UNCERTAIN = "send_uncertain"  # the bridge restarted mid-send: a reply may not have arrived
     STORE_TROUBLE = "store_trouble"  # the store refuses writes (disk full, read-only): messages wait
     AI_HANDOFF = "ai_handoff"  # the assistant handed a chat to a person (if the tenant asks for it)
+    BUDGET_WARNING = "budget_warning"  # a tenant spent 80 % of its monthly budget
+    BUDGET_STOPPED = "budget_stopped"  # 100 %: the assistant stopped until the month ends
+    BUDGET_FALLBACK = "budget_fallback"  # 100 %: the assistant answers with the cheaper model
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ from relay.message_log import MessageStatus, PendingMessage, open_message_log
 from relay.openai_errors import open_openai_errors
 from relay.outbox import open_outbox
 from relay.pipeline.bridge_port import BridgeCommands, StateSource
+from relay.pipeline.budget import BudgetDesk
 from relay.pipeline.handoff import HandoffDesk
 from relay.pipeline.health import KeyHealth
 from relay.pipeline.hours import AwayDesk
@@ -56,7 +57,7 @@ from relay.pipeline.replies import ReplySender
 from relay.pipeline.tenant_cache import TenantCache
 from relay.pipeline.turns import TurnRunner
 from relay.protocol import Message
-from relay.usage import Prices, UsageRecorder, load_prices, open_usage
+from relay.usage import Prices, UsageRecorder, UsageReport, load_prices, open_usage
 from tenants.model import Tenant
 from tenants.service import TenantService
 
@@ -128,14 +129,21 @@ class Pipeline:
             chats=self.chats, tenants=tenants, cache=self.cache, sender=self.sender, bridges=bridges,
             states=states, clock=clock, handoffs=self.handoffs,
         )
+        prices = prices or load_prices(settings.prices_file)
+        self.budget = BudgetDesk(
+            tenants=tenants, cache=self.cache, chats=self.chats, sender=self.sender,
+            cost_between=UsageReport(self.usage, prices, clock).cost_between, owner_phone=self.owner.owner_phone,
+            alert=bus.publish, clock=clock, default_zone=settings.default_timezone,
+        )
         self.turns = TurnRunner(
             cache=self.cache, tenants=tenants, chats=self.chats, messages=self.messages, clients=self.clients,
             assistant=Assistant(settings.openai_transcription_model, retry), health=self.health,
             sender=self.sender, bridges=bridges, clock=clock, metrics=metrics, on_recovered=self._recovered,
             handoff=HandoffDesk(chats=self.chats, counts=self.handoffs, sender=self.sender,
                                 owner_phone=self.owner.owner_phone, alert=bus.publish, clock=clock),
-            usage=UsageRecorder(self.usage, prices or load_prices(settings.prices_file),
-                                settings.openai_transcription_model, clock),
+            usage=UsageRecorder(self.usage, prices, settings.openai_transcription_model, clock,
+                                on_cost=self.budget.add),
+            budget=self.budget,
         )
         self.away = AwayDesk(self.chats, self.sender, clock)
         self.lanes = ChatLanes(self.turns.run, per_tenant=max_per_tenant, total=max_total)

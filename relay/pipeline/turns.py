@@ -19,6 +19,7 @@ from relay.chats import Chat, ChatRepository
 from relay.message_log import MessageLog, MessageStatus
 from relay.outbox import turn_ref
 from relay.pipeline.bridge_port import BridgeCommands
+from relay.pipeline.budget import BudgetDesk
 from relay.pipeline.handoff import HandoffDesk, handoff_tools
 from relay.pipeline.health import KeyHealth
 from relay.pipeline.hours import turn_instructions
@@ -44,7 +45,7 @@ class TurnRunner:
         self, *, cache: TenantCache, tenants: TenantService, chats: ChatRepository, messages: MessageLog,
         clients: OpenAIClients, assistant: Assistant, health: KeyHealth, sender: ReplySender,
         bridges: BridgeCommands, clock: Clock, metrics: Metrics, on_recovered: Callable[[str], None],
-        handoff: HandoffDesk | None = None, usage: UsageRecorder | None = None,
+        handoff: HandoffDesk | None = None, usage: UsageRecorder | None = None, budget: BudgetDesk | None = None,
     ) -> None:
         self._cache = cache
         self._tenants = tenants
@@ -60,6 +61,7 @@ class TurnRunner:
         self._on_recovered = on_recovered
         self._handoff = handoff
         self._usage = usage
+        self._budget = budget
 
     async def run(self, slug: str, chat_id: str, items: list[Incoming]) -> Outcome:
         """Error boundary of one turn: an unexpected failure marks its messages failed."""
@@ -85,6 +87,11 @@ class TurnRunner:
         if tenant.suspended or await self.held(tenant, chat, written):
             await self._settle(slug, chat_id, items, MessageStatus.HELD)
             return Outcome.DONE
+        budgeted = await self._budget.admit(tenant, chat_id) if self._budget else tenant
+        if budgeted is None:  # the month's budget is spent: the assistant is not called
+            await self._settle(slug, chat_id, items, MessageStatus.HELD)
+            return Outcome.DONE
+        tenant = budgeted  # past a `fallback` budget, with the cheaper model
         ids = [item.id for item in items]
         client = self._clients.get(slug, self._tenants.openai_key(tenant))
         await self._quietly(self._bridges.read(slug, chat_id, ids))

@@ -73,6 +73,10 @@ class UsageReport:
             return None
         return price.cost(row.input_tokens, row.cached_tokens, row.output_tokens, row.voice_seconds)
 
+    async def cost_between(self, slug: str, first: str, last: str) -> float:
+        """The tenant's estimated cost in USD over UTC days `first` to `last` (priced models only)."""
+        return self._sum(slug, await self._usage.days(first, last, slug)).cost
+
     async def _rows(self, month: str, tenant: str | None = None) -> list[UsageDay]:
         return await self._usage.days(f"{month}-01", f"{month}-31", tenant)
 

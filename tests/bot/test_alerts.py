@@ -107,3 +107,20 @@ async def test_an_assistant_handoff_alert_names_the_customer_and_the_reason(rig)
         "chat": "56933334444@s.whatsapp.net", "reason": "quiere un reembolso <ya>"}))
     alert = await rig.wait_for(lambda m: "pasó un chat" in m.body)
     assert "cliente (+56933334444)" in alert.body and "Motivo: quiere un reembolso &lt;ya&gt;" in alert.body
+
+
+async def test_budget_alerts_say_the_spend_the_budget_and_what_happens_now(rig):
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    detail = {"spent": "8.00", "budget": "10.00", "month": "2026-12"}
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.BUDGET_WARNING, detail))
+    warning = await rig.wait_for(lambda m: "80 %" in m.body)
+    assert warning.body == ("💸 <b>Tienda Sol</b> ya gastó el 80 % de su presupuesto de OpenAI del mes (2026-12): "
+                            "US$ 8,00 de US$ 10,00.")
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.BUDGET_STOPPED, {**detail, "spent": "10.40"}))
+    stopped = await rig.wait_for(lambda m: "alcanzó" in m.body)
+    assert stopped.body == ("🛑 <b>Tienda Sol</b> alcanzó su presupuesto de OpenAI del mes (2026-12): US$ 10,40 de "
+                            "US$ 10,00. El asistente no responde hasta fin de mes o hasta que subas el presupuesto "
+                            "(<code>/budget tienda-sol &lt;usd&gt;</code>).")
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.BUDGET_FALLBACK, {**detail, "model": "gpt-4.1-nano"}))
+    fallback = await rig.wait_for(lambda m: "responde con" in m.body)
+    assert fallback.body.endswith("Hasta fin de mes el asistente responde con gpt-4.1-nano.")
