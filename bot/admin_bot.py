@@ -20,6 +20,7 @@ from telegram.ext import AIORateLimiter, Application, Defaults, TypeHandler
 from bot import commands, hours, key_flow, linking, newtenant, prompt_flow, settings_flow, tenant_actions, usage
 from bot.access import admin_gate
 from bot.alerts import AlertSender
+from bot.budget import handlers as budget_handlers
 from bot.errors import on_error
 from bot.i18n import command_list
 from bot.qr_delivery import QrDelivery
@@ -177,7 +178,7 @@ class AdminBot:
         )
         app.bot_data["services"] = self.services
         app.add_handler(TypeHandler(Update, admin_gate), group=-1)
-        for handler in (commands.handlers() + tenant_actions.handlers() + linking.handlers()
+        for handler in (commands.handlers() + tenant_actions.handlers() + linking.handlers() + budget_handlers()
                         + settings_flow.handlers() + hours.handlers() + usage.handlers()):
             app.add_handler(handler, group=0)
         app.add_handlers(commands.catch_alls(), group=0)

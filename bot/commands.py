@@ -16,6 +16,7 @@ from telegram.ext import (
 
 from bot import callbacks as cb
 from bot import flows
+from bot.budget import budget_line, month_spend, stats_lines
 from bot.cards import (
     EMOJI,
     PER_PAGE,
@@ -78,6 +79,8 @@ async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: 
     svc, lang = services(context), lang_of(update)
     summary = await svc.stats.tenant_summary(tenant.slug)
     text = card_text(lang, tenant, svc.states.get(tenant.slug), summary, svc.landing_link(tenant))
+    if tenant.budget is not None:
+        text += "\n" + budget_line(lang, tenant, *await month_spend(svc, tenant))
     await reply(update, text, card_keyboard(lang, tenant))
 
 
@@ -92,7 +95,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply(update, t(lang, "stats", total=len(everyone), by_status=by_status,
                           today=totals.messages_today, week=totals.messages_7d, errors=totals.openai_errors_7d,
                           ai_today=totals.handoffs_by_assistant_today, owner_today=totals.handoffs_by_owner_today,
-                          ai_week=totals.handoffs_by_assistant_7d, owner_week=totals.handoffs_by_owner_7d))
+                          ai_week=totals.handoffs_by_assistant_7d, owner_week=totals.handoffs_by_owner_7d)
+                + await stats_lines(svc, lang, everyone))
 
 
 async def dismiss_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -84,6 +84,32 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "Estimated cost in USD at prices of {date}; check them at openai.com/api/pricing."),
     "usage_report.csv": ("Consumo de <code>{slug}</code>, {month} (mes UTC).", "Usage of <code>{slug}</code>, {month} (UTC month)."),
     "usage_report.off": ("El consumo no está disponible aquí.", "Usage is not available here."),
+    # --- monthly budget (/budget) ------------------------------------------------------
+    "budget.none": ("💸 {name} no tiene presupuesto mensual. Ejemplo: <code>{example}</code>",
+                    "💸 {name} has no monthly budget. Example: <code>{example}</code>"),
+    "budget.removed": ("💸 Presupuesto mensual de {name} quitado.", "💸 {name}'s monthly budget removed."),
+    "budget.title": ("💸 Presupuesto mensual de {name}: {budget}", "💸 {name}'s monthly budget: {budget}"),
+    "budget.saved": ("💸 Presupuesto mensual de {name} guardado: {budget}", "💸 {name}'s monthly budget saved: {budget}"),
+    "budget.stop": ("Al llegar: el asistente deja de responder hasta fin de mes (stop).",
+                    "When reached: the assistant stops until the month ends (stop)."),
+    "budget.fallback": ("Al llegar: el asistente responde con {model} hasta fin de mes (fallback).",
+                        "When reached: the assistant answers with {model} until the month ends (fallback)."),
+    "budget.spend": ("Gasto de {month}: {spend}", "Spend in {month}: {spend}"),
+    "budget.spend_of": ("Gasto de {month}: {spend} de {budget}{percent}", "Spend in {month}: {spend} of {budget}{percent}"),
+    "budget.reached_stop": ("🛑 Alcanzado: el asistente no responde.", "🛑 Reached: the assistant does not answer."),
+    "budget.reached_fallback": ("Alcanzado: responde con el modelo más económico.",
+                                "Reached: it answers with the cheaper model."),
+    "budget.bad_amount": ("❌ El presupuesto es un número positivo de USD; no cambié nada. Ejemplo: <code>{example}</code>",
+                          "❌ The budget is a positive number of USD; nothing changed. Example: <code>{example}</code>"),
+    "budget.bad_action": ("❌ Al llegar al presupuesto: stop o fallback &lt;modelo&gt;; no cambié nada. "
+                          "Ejemplo: <code>{example} fallback gpt-4.1-nano</code>",
+                          "❌ When the budget is reached: stop or fallback &lt;model&gt;; nothing changed. "
+                          "Example: <code>{example} fallback gpt-4.1-nano</code>"),
+    "budget.bad_model": ("❌ fallback necesita un modelo, como gpt-4.1-nano; no cambié nada. "
+                         "Ejemplo: <code>{example} fallback gpt-4.1-nano</code>",
+                         "❌ fallback needs a model, like gpt-4.1-nano; nothing changed. "
+                         "Example: <code>{example} fallback gpt-4.1-nano</code>"),
+    "stats.budgets": ("💸 Presupuestos del mes:", "💸 Budgets this month:"),
     "status.disabled": ("desactivado", "disabled"),
     "status.banned": ("bloqueado por WhatsApp", "banned by WhatsApp"),
     "status.banned_until": ("bloqueado por WhatsApp hasta el {until}", "banned by WhatsApp until {until}"),
@@ -309,6 +335,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hours": ("Horario de atención", "Opening hours"),
     "stats": ("Resumen general", "Totals"),
     "usage": ("Consumo y costo de OpenAI del mes", "OpenAI usage and cost this month"),
+    "budget": ("Presupuesto mensual de OpenAI", "Monthly OpenAI budget"),
     "cancel": ("Salir del paso a paso", "Leave a multi-step flow"),
 }
 
@@ -330,6 +357,7 @@ USAGE: dict[str, str] = {
     "settings": "/settings <slug>",
     "hours": "/hours <slug> [<timezone> <schedule> [answer|away] | off | closed <dd/mm …>]",
     "usage": "/usage  or  /usage <slug>  or  /usage <slug> csv",
+    "budget": "/budget <slug> [<usd> [stop | fallback <model>] | off]",
 }
 
 

@@ -86,7 +86,7 @@ def parse_budget(words: list[str], model: Any) -> Budget:
         usd = float(words[0].replace(",", ".").lstrip("$"))
     except ValueError:
         raise ValueError("amount") from None
-    if not (0 < usd < 1_000_000) or usd != usd:
+    if not 0 < usd < 1_000_000:  # NaN fails this too
         raise ValueError("amount")
     action = words[1].lower() if len(words) > 1 else "stop"
     if action not in ACTIONS or (action == "stop" and len(words) > 2):

@@ -93,9 +93,9 @@ async def test_a_fallback_budget_switches_to_the_cheaper_model_and_says_so(rig):
         await customer_says(rig, bridge, CUSTOMER, text)
     assert [r.model for r in rig.openai.response_requests] == ["gpt-4.1-mini"] * 2 + ["gpt-4.1-nano"] * 2
     assert texts(bridge, CUSTOMER_CHAT) == [f"Respuesta a: {t}" for t in ("uno", "dos", "tres", "cuatro")]
-    assert texts(bridge, OWNER_CHAT) == [
+    assert texts(bridge, OWNER_CHAT) == [(
         "💸 Se alcanzó el presupuesto de OpenAI de 2026-11 (US$ 1,60 de US$ 1,00). Hasta fin de mes el asistente "
-        "responde con un modelo más económico (gpt-4.1-nano)."]
+        "responde con un modelo más económico (gpt-4.1-nano).")]
     assert budget_alerts(rig) == [AlertKind.BUDGET_WARNING, AlertKind.BUDGET_FALLBACK]
     [fallback] = [a for a in rig.alerts if a.kind == AlertKind.BUDGET_FALLBACK]
     assert fallback.detail["model"] == "gpt-4.1-nano"
