@@ -180,10 +180,22 @@ async def _sqlite_v3_chats_away_at(db: Database) -> None:
     await db.write(_v3_add_away_at)
 
 
+def _v4_add_new_customers(conn: sqlite3.Connection) -> None:
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(handoff_days)")}
+    if columns and "new_customers" not in columns:
+        conn.execute("ALTER TABLE handoff_days ADD COLUMN new_customers INTEGER NOT NULL DEFAULT 0")
+
+
+async def _sqlite_v4_handoff_days_new_customers(db: Database) -> None:
+    """The day rows of handoffs count new customers too (chats seen for the first time), for the digest."""
+    await db.write(_v4_add_new_customers)
+
+
 SQLITE_MIGRATIONS: list[tuple[int, str, Callable[[Database], Awaitable[None]]]] = [
     (1, "initial schema", _sqlite_v1_initial),
     (2, "chats: media_lost_at, the once-an-hour 'your media did not arrive' notice", _sqlite_v2_chats_media_lost_at),
     (3, "chats: away_at, the away message sent once per closed period", _sqlite_v3_chats_away_at),
+    (4, "handoff_days: new_customers, the chats seen for the first time each day", _sqlite_v4_handoff_days_new_customers),
 ]
 
 

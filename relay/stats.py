@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from pymongo.asynchronous.database import AsyncDatabase
 
 from core.clock import Clock
-from relay.chats import open_chats
+from relay.chats import PauseKind, open_chats
 from relay.handoffs import HandoffBy, open_handoffs
 from relay.message_log import day_of, open_message_log
 from relay.openai_errors import open_openai_errors
+
+OPEN_HANDOFFS_LIMIT = 10_000  # paused chats read to count open handoffs
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,20 @@ class Totals:
     handoffs_by_owner_today: int = 0
     handoffs_by_assistant_7d: int = 0
     handoffs_by_owner_7d: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TenantDays:
+    """One tenant over some days (yesterday for the digest, a week for the owner's summary),
+    and its handoffs still open now."""
+
+    messages_in: int
+    answered: int
+    new_customers: int
+    handoffs_by_owner: int
+    handoffs_by_assistant: int
+    openai_errors: int
+    open_handoffs: int  # chats in a handoff pause now
 
 
 def _last_days(now: datetime, days: int) -> list[str]:
@@ -66,6 +82,19 @@ class Stats:
             paused_chats=await self._chats.count(slug, paused=True),
             messages_today=await self._messages.count("in", [today], tenant=slug),
             answered_today=await self._messages.count("answered", [today], tenant=slug),
+        )
+
+    async def tenant_days(self, slug: str, days: list[str]) -> TenantDays:
+        """What happened in one tenant's chats on these UTC days (`day_of` strings)."""
+        return TenantDays(
+            messages_in=await self._messages.count("in", days, tenant=slug),
+            answered=await self._messages.count("answered", days, tenant=slug),
+            new_customers=await self._handoffs.new_customers(days, tenant=slug),
+            handoffs_by_owner=await self._handoffs.count(HandoffBy.OWNER, days, tenant=slug),
+            handoffs_by_assistant=await self._handoffs.count(HandoffBy.ASSISTANT, days, tenant=slug),
+            openai_errors=await self._errors.count(days, tenant=slug),
+            open_handoffs=sum(chat.pause_kind is PauseKind.HANDOFF
+                              for chat in await self._chats.paused(slug, limit=OPEN_HANDOFFS_LIMIT)),
         )
 
     async def totals(self) -> Totals:

@@ -210,6 +210,17 @@ async def test_openai_errors_are_counted_per_utc_day_over_every_tenant(errors):
     assert await errors.count([]) == 0
 
 
+async def test_openai_errors_are_counted_for_one_tenant_too(errors):
+    day = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    await errors.record("sol", "auth", day)
+    await errors.record("sol", "rate_limit", day)
+    await errors.record("luna", "auth", day)
+    assert await errors.count(["2026-11-26"], tenant="sol") == 2
+    assert await errors.count(["2026-11-26"], tenant="luna") == 1
+    assert await errors.count(["2026-11-26"], tenant="mar") == 0
+    assert await errors.count([], tenant="sol") == 0
+
+
 async def test_openai_error_retention_forgets_tenant_days_before_the_window_only(errors):
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     old, edge = now - timedelta(days=31), now - timedelta(days=30)
@@ -285,6 +296,21 @@ async def test_handoffs_are_counted_per_tenant_utc_day_and_starter(handoffs):
     assert await handoffs.forget_old(midnight + timedelta(days=30)) == 1  # sol's day went, luna's stays
     assert await handoffs.count(HandoffBy.ASSISTANT, [day, next_day]) == 1
     assert await handoffs.delete_tenant("luna") == 1
+
+
+async def test_new_customers_are_counted_per_tenant_and_utc_day_beside_the_handoffs(handoffs):
+    midnight = datetime(2026, 11, 27, tzinfo=UTC)
+    await handoffs.record_new_customer("sol", midnight - timedelta(seconds=1))
+    await handoffs.record_new_customer("sol", midnight - timedelta(hours=5))
+    await handoffs.record("sol", HandoffBy.OWNER, midnight - timedelta(hours=1))
+    await handoffs.record_new_customer("luna", midnight)  # the next UTC day
+    day, next_day = "2026-11-26", "2026-11-27"
+    assert await handoffs.new_customers([day], tenant="sol") == 2
+    assert await handoffs.new_customers([day, next_day]) == 3
+    assert await handoffs.new_customers([next_day], tenant="sol") == 0
+    assert await handoffs.new_customers([]) == 0
+    assert await handoffs.count(HandoffBy.OWNER, [day]) == 1  # the handoffs' own counts are untouched
+    assert await handoffs.count(HandoffBy.ASSISTANT, [day]) == 0
 
 
 # --- usage counts --------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from core.migrations import SCHEMA_VERSION, SQLITE_MIGRATIONS, SchemaTooNew, current_version, migrate
 from core.store import Store
 from relay.chats import PauseKind, open_chats
+from relay.handoffs import HandoffBy, open_handoffs
 from tests.support.processes import wait_ended
 
 
@@ -68,6 +69,27 @@ async def test_a_sqlite_chats_table_from_before_the_media_notice_gets_its_column
         assert await chats.claim_once_per_hour("t", "c@s.whatsapp.net", "media_lost_at", now) is False
         assert await chats.claim_since("t", "c@s.whatsapp.net", "away_at", now, now) is True
         assert (await chats.get("t", "c@s.whatsapp.net")).name == "Ana"
+    finally:
+        await store.stop()
+
+
+async def test_a_sqlite_handoff_days_table_from_before_new_customers_gets_the_column_and_keeps_its_counts(tmp_path):
+    store = Store(None, "puente", tmp_path / "data")
+    await store.start()
+    try:
+        await migrate(store.db, SQLITE_MIGRATIONS[:3])  # a database of version 3
+        await store.db.script(  # with the table as that version created it
+            "CREATE TABLE handoff_days (tenant TEXT NOT NULL, day TEXT NOT NULL, "
+            "assistant INTEGER NOT NULL DEFAULT 0, owner INTEGER NOT NULL DEFAULT 0, "
+            "PRIMARY KEY (tenant, day)) WITHOUT ROWID")
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        handoffs = open_handoffs(store.db)
+        await handoffs.record("t", HandoffBy.OWNER, now)
+        assert await migrate(store.db) == SQLITE_MIGRATIONS[-1][0]
+        await handoffs.ensure_indexes()
+        await handoffs.record_new_customer("t", now)
+        assert await handoffs.new_customers(["2026-12-01"], tenant="t") == 1
+        assert await handoffs.count(HandoffBy.OWNER, ["2026-12-01"], tenant="t") == 1
     finally:
         await store.stop()
 

@@ -1,4 +1,5 @@
-"""The handoff counts on the embedded SQLite store: a row per tenant and day."""
+"""The handoff and new-customer counts on the embedded SQLite store: a row per tenant and day
+(`new_customers` added by migration 4 on tables made before it)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ CREATE TABLE IF NOT EXISTS handoff_days (
     day TEXT NOT NULL,
     assistant INTEGER NOT NULL DEFAULT 0,
     owner INTEGER NOT NULL DEFAULT 0,
+    new_customers INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant, day)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS handoff_days_day ON handoff_days (day)
 """
 # HandoffBy -> its column; only these names are ever put in SQL.
 _COLUMNS = {HandoffBy.ASSISTANT: "assistant", HandoffBy.OWNER: "owner"}
+NEW_CUSTOMERS = "new_customers"
 
 
 class SqliteHandoffs:
@@ -33,15 +36,25 @@ class SqliteHandoffs:
         await self._db.script(SCHEMA)
 
     async def record(self, tenant: str, by: HandoffBy, now: datetime) -> None:
-        column = _COLUMNS[HandoffBy(by)]
+        await self._count_up(tenant, _COLUMNS[HandoffBy(by)], now)
+
+    async def record_new_customer(self, tenant: str, now: datetime) -> None:
+        await self._count_up(tenant, NEW_CUSTOMERS, now)
+
+    async def _count_up(self, tenant: str, column: str, now: datetime) -> None:
         await self._db.write(lambda conn: conn.execute(
             f"INSERT INTO handoff_days (tenant, day, {column}) VALUES (?, ?, 1) "
             f"ON CONFLICT (tenant, day) DO UPDATE SET {column} = {column} + 1", (tenant, day_of(now))))
 
     async def count(self, by: HandoffBy, days: list[str], tenant: str | None = None) -> int:
+        return await self._sum(_COLUMNS[HandoffBy(by)], days, tenant)
+
+    async def new_customers(self, days: list[str], tenant: str | None = None) -> int:
+        return await self._sum(NEW_CUSTOMERS, days, tenant)
+
+    async def _sum(self, column: str, days: list[str], tenant: str | None) -> int:
         if not days:
             return 0
-        column = _COLUMNS[HandoffBy(by)]
         marks = ", ".join("?" * len(days))  # one bound parameter per day
         sql = f"SELECT coalesce(sum({column}), 0) FROM handoff_days WHERE day IN ({marks})"
         params: tuple = tuple(days)

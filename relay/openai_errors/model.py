@@ -20,8 +20,8 @@ class OpenAIErrorLog(Protocol):
         """Count one failed call of `tenant` (of this kind) on the UTC day of `now`."""
         ...
 
-    async def count(self, days: list[str]) -> int:
-        """Failed calls of every tenant on these days (`day_of` strings)."""
+    async def count(self, days: list[str], tenant: str | None = None) -> int:
+        """Failed calls on these days (`day_of` strings), of one tenant or of all."""
         ...
 
     async def forget_old(self, now: datetime, days: int = KEEP_DAYS) -> int:

@@ -4,6 +4,7 @@ tenant and day."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -32,11 +33,14 @@ class MongoOpenAIErrors:
             upsert=True,
         )
 
-    async def count(self, days: list[str]) -> int:
+    async def count(self, days: list[str], tenant: str | None = None) -> int:
         if not days:  # mongoeco fails on an empty `$in`
             return 0
+        query: dict[str, Any] = {"day": {"$in": days}}
+        if tenant is not None:
+            query["tenant"] = tenant
         total = 0
-        async for doc in self._col.find({"day": {"$in": days}}):
+        async for doc in self._col.find(query):
             total += int(doc.get("count", 0))
         return total
 

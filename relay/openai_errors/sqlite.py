@@ -57,12 +57,14 @@ class SqliteOpenAIErrors:
                          "ON CONFLICT (tenant, day, kind) DO UPDATE SET count = count + 1", (tenant, day, kind))
         await self._db.write(record)
 
-    async def count(self, days: list[str]) -> int:
+    async def count(self, days: list[str], tenant: str | None = None) -> int:
         if not days:
             return 0
         marks = ", ".join("?" * len(days))  # one bound parameter per day
-        return await self._db.read(lambda conn: conn.execute(
-            f"SELECT coalesce(sum(count), 0) FROM openai_errors WHERE day IN ({marks})", tuple(days)).fetchone()[0])
+        sql, params = f"SELECT coalesce(sum(count), 0) FROM openai_errors WHERE day IN ({marks})", tuple(days)
+        if tenant is not None:
+            sql, params = sql + " AND tenant = ?", (*params, tenant)
+        return await self._db.read(lambda conn: conn.execute(sql, params).fetchone()[0])
 
     async def forget_old(self, now: datetime, days: int = KEEP_DAYS) -> int:
         # rowcount counts the tenant-days; their kinds go with them (ON DELETE CASCADE).

@@ -293,6 +293,8 @@ class Pipeline:
             return
         chat, previous = await self.chats.touch_customer(
             slug, message.chat, now, message.push_name, message.sender_phone)
+        if previous is None:  # a chat seen for the first time: a new customer, for the digest
+            await self.handoffs.record_new_customer(slug, now)
         memory = timedelta(hours=tenant.settings.memory_hours)
         if chat.conversation_id and previous is not None and previous <= now - memory:
             # Quiet longer than the memory window: this turn starts afresh, as the customer

@@ -50,6 +50,15 @@ class MonthUsage:
     previous: UsageLine | None = None  # last month's total (one tenant's report)
 
 
+@dataclass(frozen=True, slots=True)
+class Spend:
+    """A tenant's estimated cost in USD on one UTC day and in its month up to now."""
+
+    day: float
+    month: float
+    unpriced: bool = False  # some of it is of models without a price, not in the sums
+
+
 def month_of(moment: datetime) -> str:
     return moment.strftime("%Y-%m")
 
@@ -105,6 +114,13 @@ class UsageReport:
         before = previous_month(now)
         report.previous = self._sum(before, await self._rows(before, slug))
         return report
+
+    async def spend(self, slug: str, day: str) -> Spend:
+        """The tenant's cost on `day` (`YYYY-MM-DD`, UTC) and in that day's month so far."""
+        rows = await self._rows(day[:7], slug)
+        month = self._sum(day[:7], rows)
+        on_day = self._sum(day, [row for row in rows if row.day == day])
+        return Spend(on_day.cost, month.cost, bool(month.unpriced))
 
     async def tenant_csv(self, slug: str) -> str:
         """This month of one tenant as CSV: a row per day and model."""
