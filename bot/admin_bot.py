@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults, TypeHandler
 
-from bot import commands, hours, key_flow, linking, newtenant, prompt_flow, settings_flow, tenant_actions, usage
+from bot import commands, digest, hours, key_flow, linking, newtenant, prompt_flow, settings_flow, tenant_actions, usage
 from bot.access import admin_gate
 from bot.alerts import AlertSender
 from bot.budget import handlers as budget_handlers
@@ -73,6 +73,7 @@ class AdminBot:
             clock=clock, qr=self.qr, usage=usage,
         )
         self.alerts = AlertSender(settings.telegram_admin_ids, tenants, self.qr, self.services.languages)
+        self.digest = digest.Digest(self.services)
         self._app: Application | None = None
         self._subscribed = False
 
@@ -101,6 +102,7 @@ class AdminBot:
             self._bus.subscribe("bot.qr", self.qr.on_state, WhatsAppStateChanged)
             self._bus.subscribe("bot.alerts", self.alerts.on_alert, Alert)
             self._subscribed = True
+        await self.digest.start()  # due while Telegram is out of reach: skipped, with a log line
         try:
             await self._connect()
         except InvalidToken:
@@ -149,12 +151,14 @@ class AdminBot:
             timeout=self._poll_timeout, allowed_updates=["message", "callback_query"],
             error_callback=self._polling_error)
         log.info("admin bot polling for %d admin(s)", len(self._settings.telegram_admin_ids))
+        self.digest.bind(app.bot)
         await self.alerts.bind(app.bot)  # and the alerts that waited are sent now
 
     async def stop(self) -> None:
         """Stop polling, then the application (pending updates are left for the next start)."""
         await cancel(self._reconnecting)
         self._reconnecting = None
+        await self.digest.stop()
         app, self._app = self._app, None
         if app is None:
             return
@@ -177,9 +181,10 @@ class AdminBot:
             .build()
         )
         app.bot_data["services"] = self.services
+        app.bot_data["digest"] = self.digest
         app.add_handler(TypeHandler(Update, admin_gate), group=-1)
         for handler in (commands.handlers() + tenant_actions.handlers() + linking.handlers() + budget_handlers()
-                        + settings_flow.handlers() + hours.handlers() + usage.handlers()):
+                        + settings_flow.handlers() + hours.handlers() + usage.handlers() + digest.handlers()):
             app.add_handler(handler, group=0)
         app.add_handlers(commands.catch_alls(), group=0)
         flows = [newtenant.flow(), prompt_flow.flow(), key_flow.flow(), settings_flow.flow(), linking.pairing_flow()]

@@ -84,6 +84,18 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "Estimated cost in USD at prices of {date}; check them at openai.com/api/pricing."),
     "usage_report.csv": ("Consumo de <code>{slug}</code>, {month} (mes UTC).", "Usage of <code>{slug}</code>, {month} (UTC month)."),
     "usage_report.off": ("El consumo no está disponible aquí.", "Usage is not available here."),
+    # --- daily digest --------------------------------------------------------------
+    "digest.title": ("📰 <b>Resumen de ayer</b>, {day} (día UTC)", "📰 <b>Yesterday's digest</b>, {day} (UTC day)"),
+    "digest.no_tenants": ("Aún no hay clientes.", "No tenants yet."),
+    "digest.not_connected": ("WhatsApp no conectado ({state})", "WhatsApp not connected ({state})"),
+    "digest.messages": ("Mensajes: {messages} recibidos, {answered} respondidos",
+                        "Messages: {messages} in, {answered} answered"),
+    "digest.new_customers": ("Clientes nuevos: {count}", "New customers: {count}"),
+    "digest.handoffs": ("Derivaciones: {owner} por el dueño, {assistant} por el asistente; {open} abiertas ahora",
+                        "Handoffs: {owner} by the owner, {assistant} by the assistant; {open} open now"),
+    "digest.errors": ("Errores de OpenAI: {count}", "OpenAI errors: {count}"),
+    "digest.spend": ("Gasto: {day} ayer, {month} en el mes", "Spend: {day} yesterday, {month} this month"),
+    "digest.budget": (" ({percent}% del presupuesto de {budget})", " ({percent}% of the {budget} budget)"),
     # --- monthly budget (/budget) ------------------------------------------------------
     "budget.none": ("💸 {name} no tiene presupuesto mensual. Ejemplo: <code>{example}</code>",
                     "💸 {name} has no monthly budget. Example: <code>{example}</code>"),
@@ -336,6 +348,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("Resumen general", "Totals"),
     "usage": ("Consumo y costo de OpenAI del mes", "OpenAI usage and cost this month"),
     "budget": ("Presupuesto mensual de OpenAI", "Monthly OpenAI budget"),
+    "digest": ("Resumen de ayer, ahora", "Yesterday's digest, now"),
     "cancel": ("Salir del paso a paso", "Leave a multi-step flow"),
 }
 

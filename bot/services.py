@@ -42,6 +42,8 @@ class StatsSource(Protocol):
 
     async def totals(self) -> Any: ...
 
+    async def tenant_days(self, slug: str, days: list[str]) -> Any: ...
+
 
 class UsageSource(Protocol):
     """relay.usage.UsageReport, as the bot uses it: this UTC month's usage and cost."""
@@ -53,6 +55,8 @@ class UsageSource(Protocol):
     async def tenant(self, slug: str) -> Any: ...
 
     async def tenant_csv(self, slug: str) -> str: ...
+
+    async def spend(self, slug: str, day: str) -> Any: ...
 
 
 class QrPhotos(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import time
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     openai_transcription_model: str = "gpt-4o-mini-transcribe"
     # A tenant's time zone when the operator's /hours names none (an IANA name).
     default_timezone: str = "UTC"
+    # When the operators' daily digest goes out (HH:MM in DEFAULT_TIMEZONE); empty: never.
+    digest_time: str = "08:00"
     # A JSON file of OpenAI prices over the ones shipped (relay/usage/prices.py).
     prices_file: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -99,6 +102,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone name, e.g. America/Santiago") from None
         return value.strip()
 
+    @field_validator("digest_time", mode="after")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must be a time of day as HH:MM, e.g. 08:00, or empty to send no digest")
+        return value
+
     @field_validator("prices_file", mode="before")
     @classmethod
     def _blank_path_is_unset(cls, value: object) -> object:
@@ -141,6 +152,11 @@ class Settings(BaseSettings):
             userinfo = (url or "").partition("://")[2].split("/", 1)[0].rpartition("@")[0]
             values.append(userinfo.partition(":")[2] or userinfo)
         return tuple(value for value in values if value)
+
+    @property
+    def digest_at(self) -> time | None:
+        """The time of day of the daily digest, in DEFAULT_TIMEZONE; None when it is off."""
+        return time.fromisoformat(self.digest_time) if self.digest_time else None
 
     @property
     def sessions_dir(self) -> Path:

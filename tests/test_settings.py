@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,8 @@ def _error(monkeypatch, **env: str) -> str:
         ({"SMTP_HOST": "mail.example.com"}, "SMTP_FROM: is required when SMTP_HOST is set"),
         ({"TRUSTED_PROXIES": "10.0.0.1,proxy.local"}, "TRUSTED_PROXIES: must be comma-separated IP addresses"),
         ({"DEFAULT_TIMEZONE": "America/Santago"}, "DEFAULT_TIMEZONE: must be an IANA time zone name"),
+        ({"DIGEST_TIME": "8am"}, "DIGEST_TIME: must be a time of day as HH:MM, e.g. 08:00, or empty"),
+        ({"DIGEST_TIME": "24:00"}, "DIGEST_TIME: must be a time of day as HH:MM"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, env, expected):
@@ -68,6 +71,15 @@ def test_defaults_and_env_file(monkeypatch, tmp_path):
     assert settings.mongodb_uri is None and settings.http_port == 8080
     assert settings.public_url == "http://localhost:8080"
     assert settings.email_enabled is False
+
+
+def test_digest_time_defaults_to_eight_and_empty_turns_it_off(monkeypatch):
+    for name, value in GOOD.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DIGEST_TIME", raising=False)
+    assert load_settings().digest_at == time(8, 0)
+    monkeypatch.setenv("DIGEST_TIME", " ")
+    assert load_settings().digest_at is None
 
 
 def test_puente_run_with_bad_config_prints_one_line_and_exits_2(tmp_path):

@@ -29,7 +29,8 @@ BAD_KEY = "sk-wrong-" + "z" * 32
 class BotRig:
     """Everything the admin bot talks to, started and stopped together."""
 
-    def __init__(self, store, data_dir: Path, *, smtp_port: int | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, store, data_dir: Path, *, smtp_port: int | None = None, clock: Clock | None = None,
+                 settings: dict[str, Any] | None = None) -> None:
         self.telegram = FakeTelegram()
         self.openai = FakeOpenAI()
         self.clock = clock or SystemClock()
@@ -38,6 +39,7 @@ class BotRig:
         self.data_dir = data_dir
         self.smtp_port = smtp_port
         self.bridges: list[FakeBridge] = []
+        self.overrides = settings or {}  # more Settings for the bot (DIGEST_TIME, DEFAULT_TIMEZONE...)
         self.bot: AdminBot | None = None
 
     @property
@@ -54,6 +56,7 @@ class BotRig:
             telegram_bot_token=self.telegram.token, telegram_admin_ids=(ADMIN, OTHER_ADMIN),
             telegram_api_url=self.telegram.url, public_url="https://puente.example",
             openai_base_url=f"{self.openai.url}/v1", data_dir=self.data_dir, bridge_command="", **smtp,
+            **self.overrides,
         )
         mailer = InviteMailer(self.settings) if self.smtp_port else None
         qr_watchers = open_qr_watchers(self.store.db)
