@@ -27,9 +27,6 @@ from tenants.model import Tenant
 log = logging.getLogger("bot.digest")
 
 MESSAGE_LIMIT = 4096  # Telegram's longest text message
-# Budgets are being added separately (a `budget` with `usd` on the tenant, or a number):
-# read defensively, so the digest works with and without them.
-_BUDGET_FIELDS = ("budget", "monthly_budget_usd", "budget_usd")
 
 
 class Digest:
@@ -107,14 +104,9 @@ class Digest:
 
 
 def monthly_budget(tenant: Tenant) -> float | None:
-    """The tenant's monthly budget in USD, if budgets exist and it has one."""
-    for holder in (tenant, tenant.settings):
-        for name in _BUDGET_FIELDS:
-            value = getattr(holder, name, None)
-            value = getattr(value, "usd", value)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                return float(value)
-    return None
+    """The tenant's monthly budget in USD, if it has one (tenants/budget.py)."""
+    budget = getattr(tenant, "budget", None)
+    return budget.usd if budget is not None else None
 
 
 def _slug(tenant: Tenant) -> str:
