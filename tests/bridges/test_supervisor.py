@@ -122,7 +122,9 @@ async def test_disable_sends_shutdown_then_sigterm_and_keeps_it_stopped(supervis
     events = [r["event"] for r in records(record_dir, "tienda")]
     assert events == ["started", "connected", "shutdown", "sigterm", "exit"]
     await eventually(lambda: not alive(pid), "the process gone")
-    await side.events.wait_for(WhatsAppStateChanged, lambda e: e.state.state == "stopped", tenant="tienda")
+    # the supervisor first lets the last frames land (up to _LAST_FRAMES_WAIT, 3 s): room for a loaded machine
+    await side.events.wait_for(WhatsAppStateChanged, lambda e: e.state.state == "stopped", timeout=15,
+                               tenant="tienda")
     assert not side.supervisor.is_running("tienda") and len(started(record_dir, "tienda")) == 1
     await side.stop()
 
