@@ -42,21 +42,38 @@ def _orphaned_request(loop: asyncio.AbstractEventLoop, context: dict) -> None:
         context.get("message", "?"))))
 
 
+def proxy_server(path: Path) -> AsyncMongoEcoProxyServer:
+    """mongoeco's wire server over the SQLite file at `path`, on a free loopback port."""
+    return AsyncMongoEcoProxyServer(engine=SQLiteEngine(path=str(path)), host="127.0.0.1", port=0)
+
+
+async def close_server(server: AsyncMongoEcoProxyServer) -> None:
+    """Close the wire server and its engine, even when a request was cut short.
+
+    A request whose client went away (a relay that died, a task cancelled while stopping)
+    can end with its session already closed by the server; mongoeco 4.x then leaves that
+    request's SQLite transaction open (`SQLite write scope cleanup failed`), and its own
+    close fails with `database is locked` after SQLite's 5 s busy timeout. Every
+    acknowledged write is committed by then; the abandoned one is rolled back when its
+    connection goes. So a failed close is a warning, never a failure of Puente's stop.
+    """
+    try:
+        await server.close()
+    except Exception as exc:
+        log.warning("the embedded store closed uncleanly (%s); a write its client had given up on "
+                    "was rolled back, everything acknowledged is kept", _reason(exc))
+
+
 async def serve(path: Path) -> None:
     asyncio.get_running_loop().set_exception_handler(_orphaned_request)
-    server = AsyncMongoEcoProxyServer(engine=SQLiteEngine(path=str(path)), host="127.0.0.1", port=0)
+    server = proxy_server(path)
     address = await server.start()
     sys.stdout.write(address.uri + "\n")
     sys.stdout.flush()
     try:
         await _stdin_closed()
     finally:
-        try:
-            await server.close()
-        except Exception as exc:
-            # Requests cut short by a relay that died can still hold SQLite's write lock when
-            # mongoeco unregisters itself; every transaction is committed already.
-            log.warning("the embedded store closed uncleanly (%s); its data is intact", _reason(exc))
+        await close_server(server)
 
 
 def _reason(exc: BaseException) -> str:

@@ -145,10 +145,9 @@ class Store:
 
     async def _start_in_process(self, path: Path) -> str:
         # Imported here: a deployment with a real MongoDB never loads the engine.
-        from mongoeco.engines.sqlite import SQLiteEngine
-        from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
+        from core.embedded_store import proxy_server
 
-        self._embedded = AsyncMongoEcoProxyServer(engine=SQLiteEngine(path=str(path)), host="127.0.0.1", port=0)
+        self._embedded = proxy_server(path)
         return (await self._embedded.start()).uri
 
     async def lost(self) -> StoreLost:
@@ -182,21 +181,11 @@ class Store:
             await self._client.close()
             self._client = None
         if self._embedded is not None:
-            await self._close_embedded()
-        await self._stop_process()
+            from core.embedded_store import close_server
 
-    async def _close_embedded(self) -> None:
-        """Close mongoeco's in-process server; its engine reports `database is locked` when a
-        write of its own is still finishing, so it gets a moment and a second try."""
-        embedded, self._embedded = self._embedded, None
-        for attempt in range(2):
-            try:
-                await embedded.close()
-                return
-            except Exception as exc:  # sqlite3.OperationalError from inside mongoeco
-                if attempt or "locked" not in str(exc):
-                    raise
-                await asyncio.sleep(0.5)
+            embedded, self._embedded = self._embedded, None
+            await close_server(embedded)
+        await self._stop_process()
 
     async def _stop_process(self) -> None:
         """Close the store process's stdin (its signal to finish) and wait for it to exit."""
