@@ -45,6 +45,7 @@ class TenantSettings:
     ai_handoff: bool = True  # the assistant may hand a chat to a person (the handoff_to_human tool)
     notify_operator_on_handoff: bool = False  # such a handoff also alerts the operators
     handoff_text: str = DEFAULT_HANDOFF_TEXT
+    weekly_summary: bool = False  # the owner gets a summary of their bot in their own chat on Mondays
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any] | None) -> TenantSettings:
