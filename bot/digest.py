@@ -16,7 +16,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.daily import DailyJob
+from core.daily_job import DailyJob
 from bot.delivery import with_retry
 from bot.i18n import t
 from bot.replies import esc, lang_of

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 from core.clock import Clock
 from core.tasks import cancel, spawn
 
-log = logging.getLogger("bot.daily")
+log = logging.getLogger("core.daily_job")
 
 LONGEST_SLEEP = 60.0  # seconds between two looks at the clock, at most
 
