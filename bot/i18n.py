@@ -295,6 +295,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "set.call_message": ("Aviso a quien llama", "Message to callers"),
     "set.ai_handoff": ("El asistente puede pasar a una persona", "Assistant may hand off to a person"),
     "set.notify_operator_on_handoff": ("Avisarme de esos traspasos", "Tell me of those handoffs"),
+    "set.weekly_summary": ("Resumen semanal al dueño (lunes)", "Weekly summary to the owner (Mondays)"),
     "set.handoff_text": ("Texto al pasar a una persona", "Handoff text"),
     "set.away_message": ("Mensaje fuera de horario", "Away message"),
     # --- opening hours (/hours) ----------------------------------------------------

@@ -17,7 +17,7 @@ from tenants.model import Tenant
 
 FLOW = "settings"
 SWITCHES = {"g": "groups_enabled", "h": "handoff_enabled", "d": "delete_owner_commands", "c": "reject_calls",
-            "a": "ai_handoff", "n": "notify_operator_on_handoff"}
+            "a": "ai_handoff", "n": "notify_operator_on_handoff", "s": "weekly_summary"}
 VALUES = {"b": "debounce_seconds", "o": "handoff_hours", "m": "memory_hours", "f": "fallback_text",
           "l": "call_message", "t": "handoff_text", "w": "away_message"}
 LIMITS = {"debounce_seconds": (0, 60), "handoff_hours": (0.1, 720), "memory_hours": (1, 720)}

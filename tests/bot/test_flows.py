@@ -204,3 +204,16 @@ async def test_settings_switch_the_assistants_handoff_and_edit_its_text(rig):
     settings = (await rig.tenants.get("tienda-sol")).settings
     assert (settings.ai_handoff, settings.notify_operator_on_handoff, settings.handoff_text) == (
         False, True, "Ya te atiende alguien del local 🙌")
+
+
+async def test_settings_switch_the_owners_weekly_summary(rig):
+    await rig.add_tenant("tienda-sol")
+    panel = await rig.say("/settings tienda-sol")
+    assert "❌ Resumen semanal al dueño (lunes)" in panel.button_texts  # off by default
+    await rig.tap(panel, "❌ Resumen semanal al dueño (lunes)")
+    assert "✅ Resumen semanal al dueño (lunes)" in panel.button_texts
+    assert (await rig.tenants.get("tienda-sol")).settings.weekly_summary is True
+    english = await rig.say("/settings tienda-sol", lang="en")
+    await rig.tap(english, "✅ Weekly summary to the owner (Mondays)")
+    assert "❌ Weekly summary to the owner (Mondays)" in english.button_texts
+    assert (await rig.tenants.get("tienda-sol")).settings.weekly_summary is False
