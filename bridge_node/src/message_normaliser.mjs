@@ -70,6 +70,12 @@ const NOT_CONTENT = new Set([
 
 /** Kinds whose bytes travel inside the frame. */
 const KINDS_WITH_MEDIA = new Set(['audio', 'image']);
+/**
+ * Documents travel with their bytes only from the account's own chat ("Message yourself"),
+ * where the owner sends files for the assistant to learn (`aprende`); customers' documents
+ * are announced by kind alone.
+ */
+const OWN_CHAT_KINDS_WITH_MEDIA = new Set(['document']);
 
 /**
  * @typedef {import('baileys').WAMessage} WAMessage
@@ -147,7 +153,7 @@ export async function normaliseMessage(message, context) {
   const text = textOf(content);
   if (text) frame.text = text;
   if (context.upsertType === 'append' && !sentByBridge) frame.backlog = true;
-  if (KINDS_WITH_MEDIA.has(kind)) {
+  if (KINDS_WITH_MEDIA.has(kind) || (OWN_CHAT_KINDS_WITH_MEDIA.has(kind) && isOwnChat(frame, context.me))) {
     if (isGroup && context.groupMedia === false) frame.media_omitted = 'groups_off';
     else await attachMedia(frame, message, content, contentType, context);
   }
@@ -207,6 +213,16 @@ async function mappedPhone(lid, context) {
     context.logger.debug({ err: String(error) }, 'LID mapping lookup failed');
     return undefined;
   }
+}
+
+/**
+ * Written by the owner in the account's own chat: `chat` is already canonical (an own LID
+ * chat is reported as the phone chat by chatIdOf).
+ * @param {MessageFrame} frame
+ * @param {OwnAccount | undefined} me
+ */
+function isOwnChat(frame, me) {
+  return frame.from_me && !frame.is_group && Boolean(me?.jid) && frame.chat === jidNormalizedUser(me?.jid);
 }
 
 /**
@@ -298,5 +314,10 @@ async function attachMedia(frame, message, content, contentType, context) {
   /** @type {import('./protocol.mjs').MessageMedia} */
   const attached = { mime: media.mimetype || 'application/octet-stream', data_base64: data.toString('base64') };
   if (contentType === 'audioMessage' && typeof media.seconds === 'number') attached.seconds = media.seconds;
+  if (contentType === 'documentMessage') {
+    // proto.Message.DocumentMessage: fileName is what the phone shows; title is older clients' copy of it.
+    const document = /** @type {import('baileys').proto.Message.IDocumentMessage} */ (media);
+    attached.file_name = document.fileName || document.title || 'document';
+  }
   frame.media = attached;
 }

@@ -23,7 +23,7 @@ export const BRIDGE_VERSION = JSON.parse(
 /**
  * @typedef {'starting'|'waiting_qr'|'pairing'|'connected'|'reconnecting'|'logged_out'|'banned'|'stopped'} WhatsAppState
  * @typedef {{type: 'status', state: WhatsAppState, phone?: string, name?: string, reason?: string, until?: string, at: string}} StatusFrame
- * @typedef {{mime: string, data_base64: string, seconds?: number}} MessageMedia
+ * @typedef {{mime: string, data_base64: string, seconds?: number, file_name?: string}} MessageMedia
  * @typedef {'too_large'|'download_failed'|'download_timeout'|'groups_off'} MediaOmitted
  * @typedef {object} MessageFrame
  * @property {'message'} type
@@ -39,7 +39,7 @@ export const BRIDGE_VERSION = JSON.parse(
  * @property {'text'|'audio'|'image'|'video'|'document'|'sticker'|'location'|'contact'|'other'} kind
  * @property {string} [text]
  * @property {MessageMedia} [media]
- * @property {MediaOmitted} [media_omitted] why an audio or image came without its bytes
+ * @property {MediaOmitted} [media_omitted] why an audio, image or own-chat document came without its bytes
  * @property {true} [backlog] delivered late, from WhatsApp's offline queue
  */
 
