@@ -83,6 +83,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "usage_report.footer": ("Costo estimado en USD con precios del {date}; revísalos en openai.com/api/pricing.",
                             "Estimated cost in USD at prices of {date}; check them at openai.com/api/pricing."),
     "usage_report.csv": ("Consumo de <code>{slug}</code>, {month} (mes UTC).", "Usage of <code>{slug}</code>, {month} (UTC month)."),
+    "usage_report.chart": ("📈 <code>{slug}</code>: mensajes y gasto por día, {month} (mes UTC).",
+                           "📈 <code>{slug}</code>: messages and spend per day, {month} (UTC month)."),
+    "usage_chart.title": ("{slug}: consumo de OpenAI, {month}", "{slug}: OpenAI usage, {month}"),
+    "usage_chart.day": ("Día de {month}", "Day of {month}"),
+    "usage_chart.messages": ("Mensajes respondidos", "Messages answered"),
+    "usage_chart.spend": ("Gasto acumulado (US$)", "Spend so far (US$)"),
+    "usage_chart.budget": ("Presupuesto ({usd})", "Budget ({usd})"),
     "usage_report.off": ("El consumo no está disponible aquí.", "Usage is not available here."),
     # --- daily digest --------------------------------------------------------------
     "digest.title": ("📰 <b>Resumen de ayer</b>, {day} (día UTC)", "📰 <b>Yesterday's digest</b>, {day} (UTC day)"),

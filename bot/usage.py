@@ -1,8 +1,9 @@
-"""/usage: OpenAI tokens and estimated cost per tenant this UTC month, one tenant by day,
-or one tenant's month as a CSV file."""
+"""/usage: OpenAI tokens and estimated cost per tenant this UTC month, one tenant by day (with
+a chart when matplotlib is installed), or one tenant's month as a CSV file."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import Update
@@ -11,6 +12,7 @@ from telegram.ext import CommandHandler, ContextTypes
 from bot.i18n import t, usage
 from bot.replies import esc, lang_of, reply, tenant_from_args
 from bot.services import services
+from bot.usage_chart import usage_chart_png
 from tenants.model import Tenant
 
 CSV_WORDS = ("csv",)
@@ -34,8 +36,23 @@ async def usage_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     if len(args) == 2:
         await send_csv(update, context, tenant)
-    else:
-        await reply(update, tenant_text(lang, tenant, await svc.usage.tenant(tenant.slug)))
+        return
+    report = await svc.usage.tenant(tenant.slug)
+    await reply(update, tenant_text(lang, tenant, report))
+    await send_chart(update, tenant, report)
+
+
+async def send_chart(update: Update, tenant: Tenant, report: Any) -> None:
+    """The month's chart as a photo, when matplotlib is installed and the month has usage."""
+    if not report.lines:
+        return
+    lang = lang_of(update)
+    budget = tenant.budget.usd if tenant.budget else None
+    png = await asyncio.to_thread(usage_chart_png, lang, tenant.slug, report, budget)
+    if png is not None:
+        await update.effective_chat.send_photo(
+            photo=png, filename=f"usage-{tenant.slug}-{report.month}.png",
+            caption=t(lang, "usage_report.chart", slug=esc(tenant.slug), month=report.month))
 
 
 async def send_csv(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: Tenant) -> None:

@@ -6,12 +6,13 @@ here; tests/pipeline/test_usage.py proves the pipeline records it."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import pytest
 
 from relay.usage import PRICES_DATE, TokenUsage
-from tests.support.bot import BotRig
+from tests.support.bot import ADMIN, BotRig
 from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
@@ -99,3 +100,26 @@ async def test_a_wrong_slug_or_form_gets_the_usual_answer(rig):
         "Forma correcta: <code>/usage  or  /usage &lt;slug&gt;  or  /usage &lt;slug&gt; csv</code>")
     assert (await rig.say("/usage sol pdf")).body == (
         "Forma correcta: <code>/usage  or  /usage &lt;slug&gt;  or  /usage &lt;slug&gt; csv</code>")
+
+
+async def test_usage_of_a_tenant_also_sends_a_chart_with_its_budget(rig):
+    await _usage(rig)
+    await rig.say("/budget sol 5")
+    text = await rig.say("/usage sol")
+    assert text.body.startswith("💵 <b>sol</b>: consumo de OpenAI, 2026-12 (mes UTC)\n")
+    chart = await rig.wait_for(lambda m: m.kind == "photo")
+    assert chart.message_id == text.message_id + 1  # the text first, then the chart
+    assert chart.caption == "📈 <code>sol</code>: mensajes y gasto por día, 2026-12 (mes UTC)."
+    assert chart.photo.startswith(b"\x89PNG\r\n\x1a\n") and len(chart.photo) > 10_000
+    assert chart.photo_filename == "usage-sol-2026-12.png"
+
+
+async def test_without_matplotlib_usage_sends_the_text_and_no_chart(rig, monkeypatch):
+    for module in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, module, None)  # `import` raises ImportError, as when not installed
+    await _usage(rig)
+    text = await rig.say("/usage sol", lang="en")
+    assert text.body.startswith("💵 <b>sol</b>: OpenAI usage, 2026-12 (UTC month)\n2026-12-01: 2,000,000 tokens")
+    assert (await rig.say("/help")).kind == "text"  # /usage sol answered completely before /help
+    assert [m.kind for m in rig.telegram.messages_in(ADMIN)] == ["text", "text"]
+    assert not rig.telegram.calls("sendPhoto")
