@@ -8,7 +8,9 @@ ones in order after a reconnect), and answers relay commands by itself.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import mimetypes
 import random
 import secrets
 import time
@@ -262,6 +264,17 @@ class FakeBridge:
         if self.connected:
             await self._send(frame)
         return frame["id"]
+
+    async def send_own_document(self, name: str, data: bytes, caption: str | None = None, *,
+                                mime: str | None = None, id: str | None = None) -> str:
+        """The owner sends a file to the account's own chat ("Message yourself"): a
+        `document` carrying its bytes and `file_name`, as the Node bridge forwards it
+        (docs/PROTOCOL.md, `media`). Returns its id."""
+        if not self.phone:
+            raise ValueError("the fake bridge has no phone: there is no own chat")
+        media = {"mime": mime or mimetypes.guess_type(name)[0] or "application/octet-stream",
+                 "data_base64": base64.b64encode(data).decode(), "file_name": name}
+        return await self.send_message(self.phone, caption, from_me=True, kind="document", media=media, id=id)
 
     async def raw(self, frame_or_text: dict[str, Any] | str) -> None:
         """Send any frame, or any text (malformed JSON included), as is."""
