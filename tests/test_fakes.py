@@ -38,7 +38,7 @@ async def test_openai_conversation_reply_reaches_sdk_as_output_text(fake_openai:
         second = await client.responses.create(
             model="gpt-4.1-mini", conversation=conversation.id,
             input=[{"role": "user", "content": [
-                {"type": "input_image", "image_url": "data:image/png;base64,AAAA"},
+                {"type": "input_image", "image_url": "data:image/png;base64,AAAA", "detail": "auto"},
                 {"type": "input_text", "text": "¿esto es pan?"}]}])
         deleted = await client.conversations.delete(conversation.id)
 
@@ -52,6 +52,36 @@ async def test_openai_conversation_reply_reaches_sdk_as_output_text(fake_openai:
     assert deleted.deleted is True
     assert (fake_openai.conversations_created, fake_openai.conversations_deleted,
             fake_openai.responses_created) == (1, 1, 2)
+
+
+async def test_openai_refuses_what_its_published_schema_refuses() -> None:
+    # openai/openai-openapi openapi.json: InputImageContent.required = [type, detail];
+    # FileSearchTool.required = [type, vector_store_ids]. The SDK sends both as given.
+    async with FakeOpenAI() as fake:
+        fake.expect_invalid = True
+        async with openai_client(fake) as client:
+            with pytest.raises(openai.BadRequestError) as no_detail:
+                await client.responses.create(model="gpt-4.1-mini", input=[{"role": "user", "content": [
+                    {"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]}])
+            with pytest.raises(openai.BadRequestError) as no_stores:
+                await client.responses.create(model="gpt-4.1-mini", input="hola", tools=[{"type": "file_search"}])
+            fine = await client.responses.create(model="gpt-4.1-mini", input="hola", tools=[
+                {"type": "file_search", "vector_store_ids": ["vs_1"]}])
+    assert "['input'][0]['content'][0]: 'detail' is a required property" in no_detail.value.message
+    assert "['tools'][0]: 'vector_store_ids' is a required property" in no_stores.value.message
+    assert fine.output_text == "Respuesta a: hola"
+    assert [problem for _, path, problem in fake.invalid_requests] == [
+        "['input'][0]['content'][0]: 'detail' is a required property",
+        "['tools'][0]: 'vector_store_ids' is a required property"]
+    assert fake.responses_created == 1
+
+
+async def test_openai_fake_fails_the_test_that_sent_a_refused_request() -> None:
+    with pytest.raises(AssertionError, match="requests OpenAI's schema refuses"):
+        async with FakeOpenAI() as fake:
+            async with openai_client(fake) as client:
+                with pytest.raises(openai.BadRequestError):
+                    await client.conversations.items.create("conv_x", items=[{"type": "function_call_output"}])
 
 
 async def test_openai_deleting_unknown_conversation_is_not_found(fake_openai: FakeOpenAI) -> None:

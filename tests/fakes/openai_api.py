@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from ._loopback import LoopbackServer
+from .openai_spec import request_schemas
 
 FAILURE_KINDS = ("500", "timeout", "429_quota", "429_rate", "401")
 ENDPOINTS = ("responses", "transcriptions", "conversations")
@@ -175,6 +176,11 @@ class FakeOpenAI(LoopbackServer):
         self.transcription_requests: list[TranscriptionRequest] = []
         self.failures: list[tuple[str, str]] = []  # (endpoint, kind) actually injected
         self.requests: list[tuple[str, str]] = []  # (method, path) of every HTTP request
+        # JSON bodies OpenAI's published schema refuses: answered 400 as OpenAI would, and
+        # leaving the `async with` block raises unless a test expects them (`expect_invalid`).
+        self.invalid_requests: list[tuple[str, str, str]] = []  # (method, path, what is wrong)
+        self.expect_invalid = False
+        self.app.middlewares.append(self._check_schema)
         self._fail_queue: dict[str, list[str]] = {e: [] for e in ENDPOINTS}
         self._exhausted: set[str] = set()
         self.conversations_created = 0
@@ -186,6 +192,26 @@ class FakeOpenAI(LoopbackServer):
         self.app.router.add_post("/v1/responses", self._create_response)
         self.app.router.add_post("/v1/audio/transcriptions", self._transcribe)
         self.app.router.add_get("/v1/models", self._list_models)
+
+    @web.middleware
+    async def _check_schema(self, request: web.Request, handler) -> web.StreamResponse:
+        """Refuse a JSON body that does not follow OpenAI's OpenAPI document (tests/fakes/openai_spec.py)."""
+        if request.content_type == "application/json" and request.can_read_body:
+            try:
+                body = await request.json()
+            except ValueError:
+                return _error(400, "We could not parse the JSON body of your request.", "invalid_request_error", None)
+            problem = request_schemas().problem(request.method, request.path, body)
+            if problem is not None:
+                self.invalid_requests.append((request.method, request.path, problem))
+                self.changes.changed()
+                return _error(400, f"Invalid request body: {problem}", "invalid_request_error", "invalid_value")
+        return await handler(request)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+        if self.invalid_requests and not self.expect_invalid and exc_info[0] is None:
+            raise AssertionError(f"requests OpenAI's schema refuses: {self.invalid_requests}")
 
     # -- knobs ---------------------------------------------------------------
 
