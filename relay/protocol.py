@@ -73,11 +73,12 @@ class PairingCode(_Frame):
 
 
 class Media(_Frame):
-    """Audio or image content carried inline."""
+    """Audio, image or own-chat document content carried inline."""
 
     mime: str
     data_base64: str
     seconds: float | None = None
+    file_name: str | None = None  # documents the owner sends to their own chat (docs/PROTOCOL.md)
 
 
 class Message(_Frame):
