@@ -44,6 +44,8 @@ class FakeTelegram(MethodsMixin, LoopbackServer):
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._failures: dict[str, list[tuple[int, int | None, str | None]]] = {}
+        self._file_paths: dict[str, ChatMessage] = {}  # getFile's file_path -> the document's message
+        self.downloads: list[str] = []  # file_paths fetched from the download path, in order
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self.app.router.add_route("*", "/file/bot{token}/{path:.*}", self._file)
 
@@ -68,6 +70,21 @@ class FakeTelegram(MethodsMixin, LoopbackServer):
         msg = self._new_message(chat, "text", from_bot=False, text=text,
                                 entities=command_entities(text), sender=user)
         self.push_update({"message": msg.to_api(self._chat(chat))})
+        return msg.message_id
+
+    def push_document(self, user_id: int, data: bytes, file_name: str, *, mime_type: str | None = None,
+                      caption: str | None = None, file_size: int | None = None, language_code: str | None = "es",
+                      first_name: str = "Ana") -> int:
+        """A user sends a document (with an optional caption) in their private chat; return its
+        message_id. `file_size` is what Telegram reports when it is not len(data) (a 25 MB file
+        without 25 MB in the test)."""
+        user = self._user(user_id, first_name, language_code, None)
+        msg = self._new_message(user_id, "document", from_bot=False, caption=caption, document=data,
+                                document_filename=file_name, document_mime=mime_type,
+                                document_size=file_size, sender=user)
+        if caption:  # Telegram marks a leading /command in a caption as caption_entities
+            msg.entities = command_entities(caption)
+        self.push_update({"message": msg.to_api(self._chat(user_id))})
         return msg.message_id
 
     def push_callback(self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None) -> str:
@@ -167,9 +184,26 @@ class FakeTelegram(MethodsMixin, LoopbackServer):
         return web.json_response({"ok": True, "result": result})
 
     async def _file(self, request: web.Request) -> web.Response:
+        """The download path `/file/bot<token>/<file_path>` of a file_path that getFile gave."""
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
-        return web.Response(status=404, text="Not Found")
+        path = request.match_info["path"]
+        msg = self._file_paths.get(path)
+        if msg is None:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(path)
+        self.changes.changed()
+        return web.Response(body=msg.document or b"", content_type="application/octet-stream")
+
+    def _file_path(self, msg: ChatMessage) -> str:
+        """The file_path getFile gives a document: `documents/file_<n>.<ext>`, like Telegram's."""
+        for path, known in self._file_paths.items():
+            if known is msg:
+                return path
+        suffix = (msg.document_filename or "").rpartition(".")[2] if "." in (msg.document_filename or "") else ""
+        path = f"documents/file_{len(self._file_paths)}" + (f".{suffix}" if suffix else "")
+        self._file_paths[path] = msg
+        return path
 
     def _inject_failure(self, method: str) -> None:
         queue = self._failures.get(method)

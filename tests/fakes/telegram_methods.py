@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .telegram_api import FakeTelegram
 
 Files = dict[str, tuple[str | None, bytes]]
+GETFILE_LIMIT = 20 * 1024 * 1024  # bytes a bot may download (Bot API, getFile)
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
                 "markup are exactly the same as a current content and reply markup of the message")
 
@@ -109,6 +110,19 @@ class MethodsMixin:
                                 document_filename=filename, parse_mode=params.get("parse_mode"),
                                 reply_markup=params.get("reply_markup"))
         return self._api(msg)
+
+    async def _m_getFile(self: FakeTelegram, params: dict, files: Files) -> Any:
+        # Bot API getFile: a File with file_path, downloadable at /file/bot<token>/<file_path>;
+        # "bots can download files of up to 20MB in size", bigger ones are refused.
+        file_id = params.get("file_id")
+        msg = next((m for chat in self._messages.values() for m in chat
+                    if m.kind == "document" and m.document_file_id == file_id), None)
+        if msg is None:
+            raise _error(400, "Bad Request: invalid file_id")
+        if msg.document_file_size > GETFILE_LIMIT:
+            raise _error(400, "Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": file_id.removeprefix("BQAC"),
+                "file_size": msg.document_file_size, "file_path": self._file_path(msg)}
 
     async def _m_editMessageText(self: FakeTelegram, params: dict, files: Files) -> Any:
         msg = self._target(params, "edit")

@@ -68,6 +68,8 @@ class ChatMessage:
     photo_filename: str | None = None
     document: bytes | None = None  # an uploaded document's bytes
     document_filename: str | None = None
+    document_mime: str | None = None
+    document_size: int | None = None  # the size Telegram reports; len(document) unless a test says otherwise
     reply_markup: dict[str, Any] | None = None
     parse_mode: str | None = None
     entities: list[dict[str, Any]] | None = None
@@ -99,6 +101,16 @@ class ChatMessage:
                     return button["callback_data"]
         raise KeyError(f"no button {button_text!r} in {self.button_texts}")
 
+    @property
+    def document_file_id(self) -> str:
+        """The file_id Telegram gives this message's document (getFile takes it)."""
+        return f"BQACdc{self.chat_id}_{self.message_id}"
+
+    @property
+    def document_file_size(self) -> int:
+        """The document's size as Telegram reports it."""
+        return len(self.document or b"") if self.document_size is None else self.document_size
+
     def remember(self, method: str) -> None:
         """Push the current state onto the edit history before `method` changes it."""
         self.edits.append(Edit(method, self.text, self.caption, self.photo, self.reply_markup))
@@ -113,10 +125,14 @@ class ChatMessage:
                 msg["entities"] = self.entities
         elif self.kind == "document":
             unique = f"dc{self.chat_id}_{self.message_id}"
-            msg["document"] = {"file_id": "BQAC" + unique, "file_unique_id": unique,
-                               "file_name": self.document_filename, "file_size": len(self.document or b"")}
+            msg["document"] = {"file_id": self.document_file_id, "file_unique_id": unique,
+                               "file_name": self.document_filename, "file_size": self.document_file_size}
+            if self.document_mime:
+                msg["document"]["mime_type"] = self.document_mime
             if self.caption:
                 msg["caption"] = self.caption
+            if self.entities:
+                msg["caption_entities"] = self.entities
         else:
             unique = f"ph{self.chat_id}_{self.message_id}_{len(self.edits)}"
             msg["photo"] = [{"file_id": self.photo_ref or "AgAC" + unique, "file_unique_id": unique,
