@@ -17,7 +17,10 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults, TypeHandler
 
-from bot import commands, digest, hours, key_flow, linking, newtenant, prompt_flow, settings_flow, tenant_actions, usage
+from bot import (
+    commands, digest, hours, key_flow, knowledge, knowledge_upload, linking, newtenant, prompt_flow, settings_flow,
+    tenant_actions, usage,
+)
 from bot.access import admin_gate
 from bot.alerts import AlertSender
 from bot.budget import handlers as budget_handlers
@@ -25,7 +28,7 @@ from bot.errors import on_error
 from bot.i18n import command_list
 from bot.qr_delivery import QrDelivery
 from bot.qr_watchers import QrWatchers
-from bot.services import BotServices, KeyChecker, Login, Mailer, States, StatsSource, UsageSource
+from bot.services import BotServices, KeyChecker, KnowledgeSource, Login, Mailer, States, StatsSource, UsageSource
 from core.bus import EventBus
 from core.clock import Clock
 from core.events import Alert, WhatsAppStateChanged
@@ -57,6 +60,7 @@ class AdminBot:
         *,
         qr_watchers: QrWatchers | None = None,
         usage: UsageSource | None = None,
+        knowledge: KnowledgeSource | None = None,
         poll_timeout: float = POLL_TIMEOUT,
         reconnect_delays: tuple[float, float] = RECONNECT_DELAYS,
     ) -> None:
@@ -70,10 +74,11 @@ class AdminBot:
         self.services = BotServices(
             settings=settings, tenants=tenants, login=login, states=states, stats=stats, mailer=mailer,
             check_key=check_key or functools.partial(check_openai_key, base_url=settings.openai_base_url),
-            clock=clock, qr=self.qr, usage=usage,
+            clock=clock, qr=self.qr, usage=usage, knowledge=knowledge,
         )
         self.alerts = AlertSender(settings.telegram_admin_ids, tenants, self.qr, self.services.languages)
         self.digest = digest.Digest(self.services)
+        self.processing = knowledge_upload.ProcessingWatch()
         self._app: Application | None = None
         self._subscribed = False
 
@@ -159,6 +164,7 @@ class AdminBot:
         await cancel(self._reconnecting)
         self._reconnecting = None
         await self.digest.stop()
+        await self.processing.stop()
         app, self._app = self._app, None
         if app is None:
             return
@@ -182,12 +188,15 @@ class AdminBot:
         )
         app.bot_data["services"] = self.services
         app.bot_data["digest"] = self.digest
+        app.bot_data["kb_watch"] = self.processing
         app.add_handler(TypeHandler(Update, admin_gate), group=-1)
         for handler in (commands.handlers() + tenant_actions.handlers() + linking.handlers() + budget_handlers()
-                        + settings_flow.handlers() + hours.handlers() + usage.handlers() + digest.handlers()):
+                        + settings_flow.handlers() + hours.handlers() + usage.handlers() + digest.handlers()
+                        + knowledge.handlers() + knowledge_upload.handlers()):
             app.add_handler(handler, group=0)
         app.add_handlers(commands.catch_alls(), group=0)
-        flows = [newtenant.flow(), prompt_flow.flow(), key_flow.flow(), settings_flow.flow(), linking.pairing_flow()]
+        flows = [newtenant.flow(), prompt_flow.flow(), key_flow.flow(), settings_flow.flow(), linking.pairing_flow(),
+                 knowledge_upload.flow()]
         for group, flow in enumerate(flows, start=1):
             app.add_handler(flow, group=group)
         app.add_error_handler(on_error)

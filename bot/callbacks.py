@@ -27,6 +27,10 @@ SETTING_TOGGLE = "st"
 SETTING_VALUE = "sv"
 NEWTENANT = "nt"
 KEY_KEEP = "kk"
+KB_VIEW = "kb"
+KB_ADD = "kba"
+KB_REMOVE = "kbr"
+KB_REMOVE_OK = "kbr!"
 
 
 @dataclass(frozen=True, slots=True)

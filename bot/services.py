@@ -59,6 +59,24 @@ class UsageSource(Protocol):
     async def spend(self, slug: str, day: str) -> Any: ...
 
 
+class KnowledgeSource(Protocol):
+    """tenants.knowledge.Knowledge, as the bot uses it."""
+
+    def check_upload(self, name: str, size: int) -> None: ...
+
+    async def view(self, slug: str) -> Any: ...
+
+    async def add(self, slug: str, name: str, data: bytes) -> Any: ...
+
+    async def wait_processed(self, slug: str, file_id: str) -> Any: ...
+
+    async def remove(self, slug: str, file_id: str) -> None: ...
+
+    async def attach(self, slug: str, vector_store_id: str) -> None: ...
+
+    async def detach(self, slug: str, vector_store_id: str) -> None: ...
+
+
 class QrPhotos(Protocol):
     """bot.qr_delivery.QrDelivery, as the handlers use it (a protocol, so that this module
     does not import the QR delivery, which imports the handlers' replies, which import this)."""
@@ -88,6 +106,7 @@ class BotServices:
     clock: Clock
     qr: QrPhotos
     usage: UsageSource | None = None
+    knowledge: KnowledgeSource | None = None
     languages: dict[int, str] = field(default_factory=dict)  # admin id -> last language seen
     refused: dict[int, float] = field(default_factory=dict)  # stranger id -> when last refused (monotonic)
 

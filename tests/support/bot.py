@@ -14,8 +14,10 @@ from core.settings import Settings
 from relay.stats import Stats
 from relay.usage import UsageReport, open_usage, shipped_prices
 from tenants.invites import InviteMailer
+from tenants.knowledge import Knowledge, open_knowledge
 from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
+from tests.fakes.openai_files import OpenAIFiles
 from tests.fakes.telegram_model import ChatMessage
 from tests.support.bridges import RelaySide
 
@@ -33,6 +35,8 @@ class BotRig:
                  settings: dict[str, Any] | None = None) -> None:
         self.telegram = FakeTelegram()
         self.openai = FakeOpenAI()
+        if getattr(self.openai, "files", None) is None:
+            self.openai.files = OpenAIFiles(self.openai)  # files and vector stores, for /kb
         self.clock = clock or SystemClock()
         self.relay = RelaySide(store, self.clock, data_dir)
         self.store = store
@@ -62,12 +66,15 @@ class BotRig:
         qr_watchers = open_qr_watchers(self.store.db)
         stats = Stats(self.store.db, self.clock)
         self.usage = open_usage(self.store.db)  # what the pipeline records, read by /usage
-        for repo in (qr_watchers, *stats.repositories, self.usage):
+        knowledge_repo = open_knowledge(self.store.db)
+        for repo in (qr_watchers, *stats.repositories, self.usage, knowledge_repo):
             await repo.ensure_indexes()
+        self.knowledge = Knowledge(knowledge_repo, self.relay.tenants, self.clock, base_url=f"{self.openai.url}/v1",
+                                   poll_interval=0.02, poll_timeout=5.0)
         self.bot = AdminBot(self.settings, self.relay.tenants, self.relay.bus, self.relay.login, self.relay.states,
                             stats, mailer, self.clock,
                             qr_watchers=qr_watchers, poll_timeout=1,
-                            usage=UsageReport(self.usage, shipped_prices(), self.clock))
+                            usage=UsageReport(self.usage, shipped_prices(), self.clock), knowledge=self.knowledge)
         await self.bot.start()
         return self
 
@@ -97,6 +104,16 @@ class BotRig:
         return await self.telegram.wait_for_message(
             user, lambda m: m in self.telegram.messages_in(user)[before:] or
             (m is message and len(m.edits) > edits), timeout=5)
+
+    async def send_document(self, data: bytes, file_name: str, caption: str | None = None, *, user: int = ADMIN,
+                            lang: str = "es", mime_type: str = "application/pdf",
+                            file_size: int | None = None) -> ChatMessage:
+        """The admin sends a document (captioned or not); wait until the bot answered with a new message."""
+        before = len(self.telegram.messages_in(user))
+        self.telegram.push_document(user, data, file_name, mime_type=mime_type, caption=caption,
+                                    file_size=file_size, language_code=lang)
+        return await self.telegram.wait_for_message(
+            user, lambda m: m in self.telegram.messages_in(user)[before:], timeout=10)
 
     async def wait_for(self, predicate, user: int = ADMIN, timeout: float = 5.0) -> ChatMessage:
         return await self.telegram.wait_for_message(user, predicate, timeout=timeout)
