@@ -112,6 +112,11 @@ class AlertKind(enum.StrEnum):
     BUDGET_WARNING = "budget_warning"  # a tenant spent 80 % of its monthly budget
     BUDGET_STOPPED = "budget_stopped"  # 100 %: the assistant stopped until the month ends
     BUDGET_FALLBACK = "budget_fallback"  # 100 %: the assistant answers with the cheaper model
+    # A document could not be learned (detail: file, code bad_key | quota | rejected, reason);
+    # the assistant keeps answering without it.
+    KNOWLEDGE_FAILED = "knowledge_failed"
+    # A vector store of the tenant was deleted at OpenAI (detail: vector_store); it is no longer searched.
+    KNOWLEDGE_GONE = "knowledge_gone"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from relay.openai_errors import open_openai_errors
 from relay.usage import open_usage
 from tenants.audit import RETENTION as AUDIT_RETENTION
 from tenants.audit import open_audit_log
+from tenants.knowledge import Knowledge
 from tenants.model import Tenant
 from tenants.service import TenantService
 
@@ -56,7 +57,7 @@ class Cleanup:
 
     def __init__(
         self, db: AsyncDatabase, tenants: TenantService, clients: OpenAIClients, clock: Clock,
-        *, interval_hours: float = 1.0,
+        *, interval_hours: float = 1.0, knowledge: Knowledge | None = None,
     ) -> None:
         self._chats = open_chats(db)
         self._messages = open_message_log(db)
@@ -67,6 +68,7 @@ class Cleanup:
         self._tenants = tenants
         self._clients = clients
         self._clock = clock
+        self._knowledge = knowledge
         self._interval_hours = interval_hours
         self._scheduler: AsyncIOScheduler | None = None
         self._forgetting: set[asyncio.Task] = set()
@@ -143,11 +145,19 @@ class Cleanup:
                 counts.conversations_forgotten += 1
 
     async def forget_tenant(self, tenant: Tenant) -> None:
-        """A tenant is being deleted: delete all its conversations at OpenAI, not only idle ones.
+        """A tenant is being deleted: delete all its conversations at OpenAI, not only idle ones,
+        and its knowledge (files and vector store).
 
-        The ids are read now, before its chats go with it; the deletes run in the background
-        with its key (its client stays usable after the pipeline drops it).
+        The conversation ids are read now, before its chats go with it; those deletes run in the
+        background with its key (its client stays usable after the pipeline drops it). The
+        knowledge is deleted before the tenant goes, while its key can still be read; best
+        effort, never in the way of the deletion.
         """
+        if self._knowledge is not None:
+            try:
+                await self._knowledge.forget_tenant(tenant.slug)
+            except Exception as exc:
+                log.warning("tenant %s (deleted): forgetting its knowledge failed (%s)", tenant.slug, type(exc).__name__)
         chats = await self._chats.idle_conversations(tenant.slug)
         ids = [chat.conversation_id for chat in chats]
         ids += [conversation for _, conversation in await self._chats.retired_conversations(tenant.slug)]

@@ -1,9 +1,16 @@
 """OpenAI for the pipeline: one client per tenant key, the Responses API with Conversations."""
 
 from relay.assistant.clients import OpenAIClients
-from relay.assistant.errors import AssistantError, ConversationGone, KeyInvalid, OpenAIUnavailable, QuotaExhausted
+from relay.assistant.errors import (
+    AssistantError,
+    ConversationGone,
+    KeyInvalid,
+    KnowledgeMissing,
+    OpenAIUnavailable,
+    QuotaExhausted,
+)
 from relay.assistant.responder import Assistant, RetryPolicy, TurnInput
-from relay.assistant.tools import HANDOFF_TOOL, Answer, HandoffCall
+from relay.assistant.tools import HANDOFF_TOOL, Answer, HandoffCall, file_search_tool, has_file_search
 
 __all__ = [
     "HANDOFF_TOOL",
@@ -13,9 +20,12 @@ __all__ = [
     "ConversationGone",
     "HandoffCall",
     "KeyInvalid",
+    "KnowledgeMissing",
     "OpenAIClients",
     "OpenAIUnavailable",
     "QuotaExhausted",
     "RetryPolicy",
     "TurnInput",
+    "file_search_tool",
+    "has_file_search",
 ]

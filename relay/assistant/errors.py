@@ -29,6 +29,11 @@ class ConversationGone(AssistantError):
     """The stored conversation no longer exists at OpenAI (start a new one)."""
 
 
+class KnowledgeMissing(AssistantError):
+    """OpenAI refused the file_search tool's vector stores (one was deleted behind Puente's
+    back, or is not in the key's project): answer without them."""
+
+
 def is_quota_error(exc: BaseException) -> bool:
     """A 429 that no retry will fix."""
     return isinstance(exc, openai.RateLimitError) and exc.code == "insufficient_quota"
@@ -53,6 +58,8 @@ def classify(exc: Exception) -> AssistantError:
         return QuotaExhausted("The OpenAI account has no quota left (429 insufficient_quota).")
     if isinstance(exc, openai.NotFoundError) and getattr(exc, "param", None) == "conversation":
         return ConversationGone("The conversation no longer exists at OpenAI.")
+    if isinstance(exc, (openai.NotFoundError, openai.BadRequestError)) and _about_vector_stores(exc):
+        return KnowledgeMissing("OpenAI refused the vector stores of the file_search tool.")
     if isinstance(exc, openai.APITimeoutError):
         return OpenAIUnavailable("OpenAI did not answer in time.")
     if isinstance(exc, openai.APIConnectionError):
@@ -60,3 +67,10 @@ def classify(exc: Exception) -> AssistantError:
     if isinstance(exc, openai.APIStatusError):
         return OpenAIUnavailable(f"OpenAI answered with an error (HTTP {exc.status_code}).")
     return OpenAIUnavailable(f"OpenAI call failed ({type(exc).__name__}).")
+
+
+def _about_vector_stores(exc: openai.APIStatusError) -> bool:
+    # OpenAI names the field (`tools[0].vector_store_ids`) or the store ("Vector store with
+    # id 'vs_...' not found"); either is enough to tell it from any other 400 or 404.
+    param = str(getattr(exc, "param", None) or "")
+    return "vector_store" in param or "vector store" in str(exc.message).lower()

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import openai
 
 from relay.assistant.errors import AssistantError, ConversationGone, classify, is_transient
-from relay.assistant.tools import Answer, call_output, function_calls, handoff_call
+from relay.assistant.tools import Answer, call_output, clean_reply, function_calls, handoff_call
 from relay.usage.model import TokenUsage
 
 log = logging.getLogger("relay.assistant")
@@ -65,7 +65,8 @@ class TurnInput:
         parts: list[dict[str, Any]] = []
         for mime, data in self.images:
             url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-            parts.append({"type": "input_image", "image_url": url})
+            # `detail` is required (OpenAPI InputImageContent.required = [type, detail]).
+            parts.append({"type": "input_image", "image_url": url, "detail": "auto"})
         if self.text:
             parts.append({"type": "input_text", "text": self.text})
         return parts
@@ -122,7 +123,8 @@ class Assistant:
         if calls:
             await self._answer_calls(client, conversation, calls)
         usage = TokenUsage.of(getattr(response, "usage", None))
-        return Answer(response.output_text.strip(), handoff_call(calls), usage)
+        # File search answers may carry citation markers; the customer never sees them.
+        return Answer(clean_reply(response.output_text).strip(), handoff_call(calls), usage)
 
     async def _answer_calls(self, client: openai.AsyncOpenAI, conversation: str, calls: list[Any]) -> None:
         """Add each call's function_call_output to the conversation: a conversation holding a

@@ -1,14 +1,18 @@
-"""The function tool the assistant may call, and its calls as the pipeline sees them.
+"""The tools the assistant may use (the handoff function, file search over the tenant's
+knowledge), their calls as the pipeline sees them, and the reply cleaned of what file search
+leaves in it.
 
 Shapes follow the Responses API as the installed SDK types them (openai 3.57:
 types/responses/function_tool_param.py FunctionToolParam for the tool;
 response_function_tool_call.py ResponseFunctionToolCall for the call;
-response_input_item_param.py FunctionCallOutput for its output).
+response_input_item_param.py FunctionCallOutput for its output;
+file_search_tool_param.py FileSearchToolParam, `{"type": "file_search", "vector_store_ids": [...]}`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,3 +88,26 @@ def call_output(call_id: str, name: str) -> dict[str, Any]:
     """The function_call_output input item answering one call."""
     output = HANDOFF_OUTPUT if name == HANDOFF_TOOL_NAME else "Unknown function: nothing was done."
     return {"type": "function_call_output", "call_id": call_id, "output": output}
+
+
+def file_search_tool(vector_store_ids: list[str]) -> dict[str, Any]:
+    """The file_search tool over these vector stores (the tenant's knowledge)."""
+    return {"type": "file_search", "vector_store_ids": list(vector_store_ids)}
+
+
+def has_file_search(tools: list[dict[str, Any]] | None) -> bool:
+    return any(tool.get("type") == "file_search" for tool in tools or [])
+
+
+# What file search leaves in a model's text: citation markers such as `【4:0†menu.pdf】`,
+# `【4:0†source】` or `[4:0†source]` (the Assistants API's format, which models still write),
+# and raw OpenAI file ids. The citations themselves travel as annotations, never shown.
+_CITATION_MARKER = re.compile(r"[ \t]*(?:【[^【】\n]{0,200}†[^【】\n]{0,200}】|\[\d+(?::\d+)?†[^\[\]\n]{0,200}\])")
+_FILE_ID = re.compile(r"[ \t]*\(?\bfile-[A-Za-z0-9]{16,}\b\)?")
+
+
+def clean_reply(text: str) -> str:
+    """The reply without citation markers or file ids; everything else kept as written."""
+    if "†" not in text and "file-" not in text:
+        return text
+    return _FILE_ID.sub("", _CITATION_MARKER.sub("", text)).strip()

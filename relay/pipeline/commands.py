@@ -22,6 +22,12 @@ class Command(enum.StrEnum):
     STATUS = "status"
     CLOSE = "close"
     OPEN = "open"
+    LEARN = "learn"  # the caption of a document sent to the own chat: add it to the knowledge
+
+    @property
+    def self_chat_only(self) -> bool:
+        """Only meaningful in the owner's own chat; elsewhere the word is an ordinary message."""
+        return self is Command.LEARN
 
     @property
     def chat_level(self) -> bool:
@@ -48,6 +54,8 @@ _WORDS: dict[str, Command] = {
     "closed": Command.CLOSE,
     "abierto": Command.OPEN,
     "open": Command.OPEN,
+    "aprende": Command.LEARN,
+    "learn": Command.LEARN,
 }
 
 

@@ -58,6 +58,7 @@ from relay.pipeline.tenant_cache import TenantCache
 from relay.pipeline.turns import TurnRunner
 from relay.protocol import Message
 from relay.usage import Prices, UsageRecorder, UsageReport, load_prices, open_usage
+from tenants.knowledge import Knowledge
 from tenants.model import Tenant
 from tenants.service import TenantService
 
@@ -104,7 +105,7 @@ class Pipeline:
         self, db: AsyncDatabase, bus: EventBus, tenants: TenantService, bridges: BridgeCommands,
         states: StateSource | None, settings: Settings, clock: Clock, metrics: Metrics, *,
         clients: OpenAIClients | None = None, retry: RetryPolicy | None = None, prices: Prices | None = None,
-        max_per_tenant: int = 8, max_total: int = 64, stop_grace: float = 5.0,
+        knowledge: Knowledge | None = None, max_per_tenant: int = 8, max_total: int = 64, stop_grace: float = 5.0,
         retry_every: float = 10.0, sweep_every: float = 60.0, sweep_grace: float = 60.0,
         inbox_messages: int = 500, inbox_bytes: int = 64 * 1024 * 1024,
     ) -> None:
@@ -127,7 +128,7 @@ class Pipeline:
         self.rejections = SendRejections(self.messages, bridges, clock, metrics, bus.publish)
         self.owner = OwnerDesk(
             chats=self.chats, tenants=tenants, cache=self.cache, sender=self.sender, bridges=bridges,
-            states=states, clock=clock, handoffs=self.handoffs,
+            states=states, clock=clock, handoffs=self.handoffs, knowledge=knowledge, alert=bus.publish,
         )
         prices = prices or load_prices(settings.prices_file)
         self.budget = BudgetDesk(
@@ -143,7 +144,7 @@ class Pipeline:
                                 owner_phone=self.owner.owner_phone, alert=bus.publish, clock=clock),
             usage=UsageRecorder(self.usage, prices, settings.openai_transcription_model, clock,
                                 on_cost=self.budget.add),
-            budget=self.budget,
+            budget=self.budget, knowledge=knowledge, alert=bus.publish,
         )
         self.away = AwayDesk(self.chats, self.sender, clock)
         self.lanes = ChatLanes(self.turns.run, per_tenant=max_per_tenant, total=max_total)

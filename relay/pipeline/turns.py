@@ -11,8 +11,19 @@ from datetime import datetime, timedelta
 import openai
 
 from core.clock import Clock
+from core.events import Alert, AlertKind
 from core.metrics import Metrics
-from relay.assistant import Answer, Assistant, AssistantError, ConversationGone, OpenAIClients, TurnInput
+from relay.assistant import (
+    Answer,
+    Assistant,
+    AssistantError,
+    ConversationGone,
+    KnowledgeMissing,
+    OpenAIClients,
+    TurnInput,
+    file_search_tool,
+    has_file_search,
+)
 from relay.assistant.responder import safety_identifier
 from relay.bridges.errors import BridgeError
 from relay.chats import Chat, ChatRepository
@@ -28,6 +39,7 @@ from relay.pipeline.replies import ReplySender
 from relay.pipeline.splitting import split_reply
 from relay.pipeline.tenant_cache import TenantCache
 from relay.usage import UsageRecorder
+from tenants.knowledge import Knowledge
 from tenants.model import Tenant
 from tenants.service import TenantService
 
@@ -46,6 +58,7 @@ class TurnRunner:
         clients: OpenAIClients, assistant: Assistant, health: KeyHealth, sender: ReplySender,
         bridges: BridgeCommands, clock: Clock, metrics: Metrics, on_recovered: Callable[[str], None],
         handoff: HandoffDesk | None = None, usage: UsageRecorder | None = None, budget: BudgetDesk | None = None,
+        knowledge: Knowledge | None = None, alert: Callable[[Alert], None] | None = None,
     ) -> None:
         self._cache = cache
         self._tenants = tenants
@@ -62,6 +75,8 @@ class TurnRunner:
         self._handoff = handoff
         self._usage = usage
         self._budget = budget
+        self._knowledge = knowledge
+        self._alert = alert or (lambda _alert: None)
 
     async def run(self, slug: str, chat_id: str, items: list[Incoming]) -> Outcome:
         """Error boundary of one turn: an unexpected failure marks its messages failed."""
@@ -158,7 +173,9 @@ class TurnRunner:
         if not turn.text and not turn.images:
             raise NothingToAnswer()
         conversation = chat.conversation_id if chat else None
-        for attempt in range(2):
+        tools = await self._tools(tenant)
+        conversation_retried = knowledge_retried = False
+        while True:
             if conversation is None:
                 conversation = await self._assistant.start_conversation(client)
                 conversation = await self._chats.set_conversation(tenant.slug, chat_id, conversation)
@@ -167,20 +184,51 @@ class TurnRunner:
                 answer = await self._assistant.respond(
                     client, model=tenant.model, instructions=turn_instructions(tenant, self._clock.now()),
                     conversation=conversation,
-                    safety_id=safety_identifier(tenant.slug, chat_id), turn=turn,
-                    tools=handoff_tools(tenant) if self._handoff else None,
+                    safety_id=safety_identifier(tenant.slug, chat_id), turn=turn, tools=tools,
                 )
             except ConversationGone:
-                if attempt:
+                if conversation_retried:
                     raise
+                conversation_retried = True
                 await self._chats.forget_conversation(tenant.slug, chat_id, conversation)
                 conversation = None
+                continue
+            except KnowledgeMissing:
+                if knowledge_retried or not has_file_search(tools):
+                    raise
+                knowledge_retried = True
+                tools = await self._tools_without_missing_stores(tenant, tools)
                 continue
             self._metrics.openai_latency.observe(time.perf_counter() - started)
             if self._usage:
                 await self._usage.response(tenant.slug, tenant.model, answer.usage)
             return answer
-        raise AssertionError("unreachable")
+
+    async def _tools(self, tenant: Tenant) -> list[dict] | None:
+        """The handoff function (when on) and file search over the tenant's knowledge (once a
+        file is ready or a store is attached; the ids come from the knowledge's memory cache)."""
+        tools = list((handoff_tools(tenant) or []) if self._handoff else [])
+        if self._knowledge is not None:
+            ids = await self._knowledge.vector_store_ids(tenant.slug)
+            if ids:
+                tools.append(file_search_tool(ids))
+        return tools or None
+
+    async def _tools_without_missing_stores(self, tenant: Tenant, tools: list[dict] | None) -> list[dict] | None:
+        """OpenAI refused the file_search stores: find which are gone (404), mark them so they
+        are never sent again, tell the operators once, and answer with what is left."""
+        gone: list[str] = []
+        try:
+            gone = await self._knowledge.check_stores(tenant.slug) if self._knowledge else []
+        except Exception as exc:  # the check itself failed: this turn answers without knowledge
+            log.warning("tenant %s: could not check its vector stores (%s)", tenant.slug, type(exc).__name__)
+        for store in gone:
+            log.warning("tenant %s: vector store %s was deleted at OpenAI; answering without it", tenant.slug, store)
+            self._alert(Alert(tenant.slug, AlertKind.KNOWLEDGE_GONE, {"vector_store": store}))
+        if gone:
+            return await self._tools(tenant)
+        log.warning("tenant %s: OpenAI refused its vector stores; this turn answers without file search", tenant.slug)
+        return [tool for tool in tools or [] if tool.get("type") != "file_search"] or None
 
     async def _turn_input(self, client: openai.AsyncOpenAI, items: list[Incoming]) -> TurnInput:
         lines: list[str] = []

@@ -222,19 +222,35 @@ class Knowledge:
 
     async def forget_tenant(self, slug: str) -> None:
         """Best effort: delete the tenant's files and own store at OpenAI (attached stores are
-        the tenant's own and stay), then its records. Failures are logged, never raised."""
+        the tenant's own and stay), then its records. Failures are logged, never raised; a
+        refused key or OpenAI out of reach stops the deletes at once (the rest would fail too)."""
         record = await self._repo.get(slug)
         tenant = await self._tenants.find(slug)
         if tenant is not None and (record.files or record.vector_store_id):
-            async with self._client(tenant) as client:
-                for file in record.files:
-                    await self._quietly(client.files.delete(file.file_id), slug, "delete a knowledge file")
-                if record.vector_store_id and record.vector_store_id not in record.gone:
-                    await self._quietly(client.vector_stores.delete(record.vector_store_id), slug,
-                                        "delete the vector store")
+            try:
+                async with self._client(tenant) as client:
+                    await self._delete_everything(client, record)
+            except KnowledgeError as error:
+                log.warning("tenant %s (deleted): its knowledge could not be deleted at OpenAI (%s); "
+                            "%d file(s) and its vector store may be left there", slug, error.code, len(record.files))
         await self._repo.delete_tenant(slug)
         self._ids.pop(slug, None)
         self._locks.pop(slug, None)
+
+    async def _delete_everything(self, client: openai.AsyncOpenAI, record: KnowledgeRecord) -> None:
+        deleted = 0
+        for file in record.files:
+            try:
+                await self._unless_missing(client.files.delete(file.file_id))
+                deleted += 1
+            except KnowledgeError as error:
+                if error.code in ("bad_key", "unreachable"):
+                    raise
+                log.warning("tenant %s: could not delete a knowledge file at OpenAI (%s)", record.tenant, error.code)
+        if record.vector_store_id and record.vector_store_id not in record.gone:
+            await self._unless_missing(client.vector_stores.delete(record.vector_store_id))
+        log.info("tenant %s (deleted): %d of %d knowledge file(s) and its vector store deleted at OpenAI",
+                 record.tenant, deleted, len(record.files))
 
     # --- inside ------------------------------------------------------------------------
 

@@ -162,7 +162,9 @@ async def test_image_is_sent_with_its_caption(rig):
     await bridge.wait_for_sent()
     assert texts(bridge) == ["Respuesta a: [imagen] ¿tienen esta torta?"]
     content = rig.openai.last_request.input[0]["content"]
-    assert content[0] == {"type": "input_image", "image_url": "data:image/png;base64," + base64.b64encode(png).decode()}
+    # `detail` is required by OpenAI's schema (InputImageContent.required = [type, detail]).
+    assert content[0] == {"type": "input_image", "image_url": "data:image/png;base64," + base64.b64encode(png).decode(),
+                          "detail": "auto"}
 
 
 async def test_unsupported_kind_gets_the_notice_once_per_hour(rig, clock):

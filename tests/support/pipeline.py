@@ -23,6 +23,7 @@ from relay.cleanup import Cleanup
 from relay.pipeline import Pipeline
 from relay.stats import Stats
 from tenants.audit import open_audit_log
+from tenants.knowledge import Knowledge, open_knowledge
 from tenants.repository import open_tenants
 from tenants.secrets import SecretBox
 from tenants.service import NewTenant, TenantService
@@ -68,12 +69,18 @@ class PipelineRig:
         self.endpoint = BridgeEndpoint(self.http.app, self.tenants, self.bridges, self.states, self.bus,
                                        command_timeout=2.0)
         self.clients = OpenAIClients(f"{self.openai.url}/v1", timeout=1.0, connect_timeout=1.0)
+        knowledge_repo = open_knowledge(db)
+        await knowledge_repo.ensure_indexes()
+        # As puente/app.py builds it, polling OpenAI's processing fast for tests.
+        self.knowledge = Knowledge(knowledge_repo, self.tenants, self.clock, base_url=f"{self.openai.url}/v1",
+                                   poll_interval=0.01, poll_timeout=2.0)
         self.pipeline = Pipeline(
             db, self.bus, self.tenants, self.bridges, self.states, self.settings, self.clock, self.metrics,
             clients=self.clients, retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05), stop_grace=0.5,
-            **self.pipeline_options,
+            knowledge=self.knowledge, **self.pipeline_options,
         )
-        self.cleanup = Cleanup(db, self.tenants, self.clients, self.clock)
+        self.cleanup = Cleanup(db, self.tenants, self.clients, self.clock, knowledge=self.knowledge)
+        self.tenants.before_delete(self.cleanup.forget_tenant)
         self.stats = Stats(db, self.clock)
         self.bus.subscribe("test-alerts", self._alert, Alert)
         await self.states.start()
