@@ -386,6 +386,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kb.error.rejected": ("❌ OpenAI rechazó {file}: {detail}", "❌ OpenAI refused {file}: {detail}"),
     "kb.error.not_found": ("❌ OpenAI no tiene «{detail}» en el proyecto de {name}; no cambié nada.",
                            "❌ OpenAI has no “{detail}” in {name}'s project; nothing changed."),
+    "kb.error.store_gone": ("❌ El vector store de {name} fue borrado en OpenAI; no subí {file}. Envíalo de nuevo y "
+                            "creo uno nuevo (los archivos anteriores hay que subirlos otra vez).",
+                            "❌ {name}'s vector store was deleted at OpenAI; {file} was not uploaded. Send it again and "
+                            "I make a new one (earlier files must be sent again)."),
     "kb.error.not_attached": ("❌ {detail} no está adjunto a {name}; no cambié nada.",
                               "❌ {detail} is not attached to {name}; nothing changed."),
     "kb.error.bad_id": ("❌ «{detail}» no es un id de vector store (se ven así: vs_abc123); no cambié nada.",

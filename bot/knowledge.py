@@ -44,8 +44,10 @@ def file_size(lang: str, size: int) -> str:
 
 
 def error_line(lang: str, tenant: Tenant, error: KnowledgeError, file: str = "", size: int = 0) -> str:
-    """One sentence for a KnowledgeError; never a key (the service never puts one in `detail`)."""
-    return t(lang, f"kb.error.{error.code}", name=esc(tenant.name), slug=esc(tenant.slug), file=esc(file),
+    """One sentence for a KnowledgeError; never a key (the service never puts one in `detail`).
+    With a `file`, not_found means the tenant's own store was deleted at OpenAI."""
+    key = "kb.error.store_gone" if file and error.code == "not_found" else f"kb.error.{error.code}"
+    return t(lang, key, name=esc(tenant.name), slug=esc(tenant.slug), file=esc(file),
              detail=esc(error.detail), types=accepted_types(), max=MAX_FILES, size=file_size(lang, size))
 
 
@@ -56,8 +58,10 @@ def knowledge_view(lang: str, tenant: Tenant, view: Any, page: int = 0) -> tuple
     page = min(max(page, 0), pages - 1)
     shown = list(enumerate(view.files, start=1))[page * PER_PAGE:(page + 1) * PER_PAGE]
     lines = [t(lang, "kb.title", name=esc(tenant.name))]
+    gone = view.gone
     if view.vector_store_id:
-        lines.append(t(lang, "kb.store", id=esc(view.vector_store_id)))
+        lines.append(t(lang, "kb.store", id=esc(view.vector_store_id))
+                     + (f" ({t(lang, 'kb.gone')})" if view.vector_store_id in gone else ""))
     if view.files:
         where = t(lang, "kb.page", page=page + 1, pages=pages) if pages > 1 else ""
         lines.append(t(lang, "kb.files", count=len(view.files), max=MAX_FILES, page=where))
@@ -65,7 +69,6 @@ def knowledge_view(lang: str, tenant: Tenant, view: Any, page: int = 0) -> tuple
     else:
         lines.append(t(lang, "kb.no_files"))
     if view.attached:
-        gone = getattr(view, "gone", frozenset())
         ids = ", ".join(f"<code>{esc(vs)}</code>" + (f" ({t(lang, 'kb.gone')})" if vs in gone else "")
                         for vs in view.attached)
         lines.append(t(lang, "kb.attached", ids=ids))

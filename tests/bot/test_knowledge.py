@@ -185,3 +185,29 @@ async def test_a_stranger_cannot_add_knowledge(rig):
     refusal = await rig.send_document(PDF, "menu.pdf", "/kb sol", user=STRANGER)
     assert refusal.body == "Este bot es privado."
     assert rig.telegram.calls("getFile") == [] and rig.openai.files.files == {}
+
+
+async def test_a_store_deleted_at_openai_is_reported_and_the_next_file_makes_a_new_one(rig):
+    await rig.add_tenant("sol")
+    await _add(rig)
+    old = rig.openai.files.store_named("puente-sol")
+    rig.openai.files.vanish(old.id)  # deleted in OpenAI's dashboard, behind Puente's back
+    progress = await rig.send_document(PDF, "precios.pdf", "/kb sol")
+    gone = await _edited_into(rig, progress, "❌")
+    assert gone.body == ("❌ El vector store de Tienda Sol fue borrado en OpenAI; no subí precios.pdf. Envíalo de nuevo "
+                         "y creo uno nuevo (los archivos anteriores hay que subirlos otra vez).")
+    view = await rig.say("/kb sol")
+    assert f"Vector store: <code>{old.id}</code> (⚠️ borrado en OpenAI, ya no se busca)" in view.body.splitlines()
+    assert await rig.knowledge.vector_store_ids("sol") == []
+    await _add(rig, "precios.pdf")
+    new = rig.openai.files.store_named("puente-sol")
+    assert new.id != old.id and await rig.knowledge.vector_store_ids("sol") == [new.id]
+
+
+async def test_a_download_telegram_refuses_uploads_nothing(rig):
+    await rig.add_tenant("sol")
+    rig.telegram.fail_next("getFile", status=400, description="Bad Request: invalid file_id")
+    progress = await rig.send_document(PDF, "menu.pdf", "/kb sol")
+    failed = await _edited_into(rig, progress, "⚠️")
+    assert failed.body == "⚠️ No pude descargar menu.pdf de Telegram; no subí nada. Envíalo de nuevo."
+    assert rig.openai.files.files == {} and (await rig.knowledge.view("sol")).files == []
