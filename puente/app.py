@@ -27,6 +27,7 @@ from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.bridges.supervisor import BridgeSupervisor
 from relay.cleanup import Cleanup
+from relay.weekly import WeeklySummary
 from relay.pipeline import Pipeline
 from relay.stats import Stats
 from relay.usage import UsageReport, load_prices, open_usage
@@ -114,6 +115,8 @@ class Puente:
         self.pipeline = Pipeline(db, bus, self.tenants, self.bridges, self.states, settings, clock, self.metrics,
                                  prices=prices)
         self.cleanup = Cleanup(db, self.tenants, self.pipeline.clients, clock)
+        self.weekly = WeeklySummary(pipeline=self.pipeline, stats=self.stats, tenants=self.tenants,
+                                    states=self.states, settings=settings, clock=clock)
         self.tenants.before_delete(self.cleanup.forget_tenant)  # "forgets after 24 hours" holds for deleted tenants
         self.mailer = InviteMailer(settings) if settings.email_enabled else None
         self.admin_bot = (
@@ -137,7 +140,7 @@ class Puente:
         components: list[Component] = [
             _Indexes(self._repositories), FormerStoreImport(self.store), self.states, self.endpoint, self.pipeline,
             self.pages,
-            self.bus, self.http, self.ops_http, self.supervisor, self.cleanup,
+            self.bus, self.http, self.ops_http, self.supervisor, self.cleanup, self.weekly,
         ]
         if self.admin_bot is not None:
             components.append(self.admin_bot)

@@ -244,3 +244,12 @@ async def test_deleting_a_tenant_deletes_its_conversations_at_openai(world):
         assert await puente.tenants.find("panaderia-sol") is None
     finally:
         await bridge.stop()
+
+
+async def test_puente_run_plans_the_owners_weekly_summary(world):
+    puente, _, _ = world
+    # DIGEST_TIME 08:00 in DEFAULT_TIMEZONE (UTC) by default: the job looks at the clock from
+    # start-up and sends only on Mondays (tests/pipeline/test_weekly_summary.py).
+    weekly = puente.weekly.daily.next_run
+    assert weekly is not None and (weekly.hour, weekly.minute) == (8, 0)
+    assert puente.weekly in puente._components()

@@ -1,4 +1,5 @@
-"""A fake OpenAI REST API (Conversations, Responses, transcriptions, models) on loopback.
+"""A fake OpenAI REST API (Conversations, Responses, transcriptions, models; files and vector
+stores in tests/fakes/openai_files.py, as `fake.files`) on loopback.
 
 A reply function may return a `FunctionCall` instead of text: the response then holds a
 `function_call` output item (and a message when the call carries text), as OpenAI's does.
@@ -26,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from ._loopback import LoopbackServer
+from .openai_files import OpenAIFiles
 from .openai_spec import request_schemas
 
 FAILURE_KINDS = ("500", "timeout", "429_quota", "429_rate", "401")
@@ -177,7 +179,7 @@ class FakeOpenAI(LoopbackServer):
         self.failures: list[tuple[str, str]] = []  # (endpoint, kind) actually injected
         self.requests: list[tuple[str, str]] = []  # (method, path) of every HTTP request
         # JSON bodies OpenAI's published schema refuses: answered 400 as OpenAI would, and
-        # leaving the `async with` block raises unless a test expects them (`expect_invalid`).
+        # stopping the fake raises unless a test expects them (`expect_invalid`).
         self.invalid_requests: list[tuple[str, str, str]] = []  # (method, path, what is wrong)
         self.expect_invalid = False
         self.app.middlewares.append(self._check_schema)
@@ -192,6 +194,7 @@ class FakeOpenAI(LoopbackServer):
         self.app.router.add_post("/v1/responses", self._create_response)
         self.app.router.add_post("/v1/audio/transcriptions", self._transcribe)
         self.app.router.add_get("/v1/models", self._list_models)
+        self.files = OpenAIFiles(self)  # files, vector stores, and file_search in responses
 
     @web.middleware
     async def _check_schema(self, request: web.Request, handler) -> web.StreamResponse:
@@ -208,9 +211,10 @@ class FakeOpenAI(LoopbackServer):
                 return _error(400, f"Invalid request body: {problem}", "invalid_request_error", "invalid_value")
         return await handler(request)
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-        if self.invalid_requests and not self.expect_invalid and exc_info[0] is None:
+    async def stop(self) -> None:
+        """Stop serving; then fail the test that sent a request OpenAI's schema refuses."""
+        await super().stop()
+        if self.invalid_requests and not self.expect_invalid:
             raise AssertionError(f"requests OpenAI's schema refuses: {self.invalid_requests}")
 
     # -- knobs ---------------------------------------------------------------
@@ -376,6 +380,10 @@ class FakeOpenAI(LoopbackServer):
             or _unanswered_calls(recorded.history + _input_items(recorded.input))
         if problem:
             return problem
+        missing = self.files.unknown_stores(recorded)
+        if missing:
+            return _error(404, f"Vector store with id '{missing[0]}' not found.", "invalid_request_error",
+                          None, "tools")
         if self.latency and not await self.pause(self.latency):
             return _error(500, "server stopping", "server_error", None)
         reply = self.reply(recorded)
@@ -401,6 +409,11 @@ class FakeOpenAI(LoopbackServer):
                    "content": [{"type": "output_text", "text": req.reply, "annotations": [],
                                 "logprobs": []}]}
         output = [message]
+        searched = self.files.search(req)
+        if searched is not None:  # a file_search_call item first, the message citing what it found
+            call, found = searched
+            message["content"][0]["annotations"] = self.files.citations(req.reply, found)
+            output = [call, message]
         if req.function_call is not None:
             call = req.function_call
             output = [{"type": "function_call", "call_id": call.call_id, "name": call.name,
