@@ -333,7 +333,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                              "❌ Set the opening hours first; nothing changed. Example: <code>{example}</code>"),
     # --- knowledge files (/kb) -----------------------------------------------------
     "kb.title": ("📚 Conocimiento de {name}", "📚 {name}'s knowledge"),
-    "kb.store": ("Vector store: <code>{id}</code>", "Vector store: <code>{id}</code>"),
+    "kb.store": ("Vector store: {id}", "Vector store: {id}"),
     "kb.no_files": ("Sin archivos todavía: el asistente no busca en documentos.",
                     "No files yet: the assistant searches no documents."),
     "kb.files": ("Archivos ({count}/{max}){page}:", "Files ({count}/{max}){page}:"),

@@ -58,10 +58,8 @@ def knowledge_view(lang: str, tenant: Tenant, view: Any, page: int = 0) -> tuple
     page = min(max(page, 0), pages - 1)
     shown = list(enumerate(view.files, start=1))[page * PER_PAGE:(page + 1) * PER_PAGE]
     lines = [t(lang, "kb.title", name=esc(tenant.name))]
-    gone = view.gone
     if view.vector_store_id:
-        lines.append(t(lang, "kb.store", id=esc(view.vector_store_id))
-                     + (f" ({t(lang, 'kb.gone')})" if view.vector_store_id in gone else ""))
+        lines.append(t(lang, "kb.store", id=_store(lang, view.vector_store_id, view.gone)))
     if view.files:
         where = t(lang, "kb.page", page=page + 1, pages=pages) if pages > 1 else ""
         lines.append(t(lang, "kb.files", count=len(view.files), max=MAX_FILES, page=where))
@@ -69,17 +67,23 @@ def knowledge_view(lang: str, tenant: Tenant, view: Any, page: int = 0) -> tuple
     else:
         lines.append(t(lang, "kb.no_files"))
     if view.attached:
-        ids = ", ".join(f"<code>{esc(vs)}</code>" + (f" ({t(lang, 'kb.gone')})" if vs in gone else "")
-                        for vs in view.attached)
-        lines.append(t(lang, "kb.attached", ids=ids))
+        lines.append(t(lang, "kb.attached", ids=", ".join(_store(lang, vs, view.gone) for vs in view.attached)))
     lines += ["", t(lang, "kb.how", slug=esc(tenant.slug), types=accepted_types())]
+    return "\n".join(lines), _keyboard(lang, tenant, [file for _, file in shown], page, pages)
+
+
+def _keyboard(lang: str, tenant: Tenant, files: list[Any], page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [[cb.button(t(lang, "kb.btn.remove", name=short_name(file.name)), cb.KB_REMOVE, tenant.slug,
-                       file.file_id[-FILE_KEY_CHARS:])] for _, file in shown]
+                       file.file_id[-FILE_KEY_CHARS:])] for file in files]
     nav = [cb.button(t(lang, key), cb.KB_VIEW, tenant.slug, str(to))
            for key, to, shows in (("btn.prev", page - 1, page > 0), ("btn.next", page + 1, page + 1 < pages)) if shows]
     rows += [nav] if nav else []
     rows.append([cb.button(t(lang, "kb.btn.add"), cb.KB_ADD, tenant.slug)])
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup(rows)
+
+
+def _store(lang: str, vector_store_id: str, gone: frozenset[str]) -> str:
+    return f"<code>{esc(vector_store_id)}</code>" + (f" ({t(lang, 'kb.gone')})" if vector_store_id in gone else "")
 
 
 def _file_line(lang: str, number: int, file: Any) -> str:
