@@ -18,8 +18,18 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults, TypeHandler
 
 from bot import (
-    commands, digest, hours, key_flow, knowledge, knowledge_upload, linking, newtenant, prompt_flow, settings_flow,
-    tenant_actions, usage,
+    commands,
+    digest,
+    hours,
+    key_flow,
+    knowledge,
+    knowledge_upload,
+    linking,
+    newtenant,
+    prompt_flow,
+    settings_flow,
+    tenant_actions,
+    usage,
 )
 from bot.access import admin_gate
 from bot.alerts import AlertSender

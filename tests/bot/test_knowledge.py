@@ -30,7 +30,8 @@ async def _add(rig, name="menu.pdf", data=PDF):
 async def test_kb_shows_an_empty_knowledge_and_how_to_add_a_file(rig):
     await rig.add_tenant("sol")
     view = await rig.say("/kb sol")
-    assert view.body == "📚 Conocimiento de Tienda Sol\nSin archivos todavía: el asistente no busca en documentos.\n\n" + HOW
+    assert view.body == ("📚 Conocimiento de Tienda Sol\n"
+                         "Sin archivos todavía: el asistente no busca en documentos.\n\n" + HOW)
     assert view.button_texts == ["➕ Agregar archivo"]
 
 
@@ -137,7 +138,8 @@ async def test_remove_asks_then_removes_at_openai_and_edits_the_view(rig):
     file_id = (await rig.knowledge.view("sol")).files[0].file_id
     view = await rig.say("/kb sol")
     question = await rig.tap(view, "🗑 menu.pdf")
-    assert question is view and view.body == "¿Quitar menu.pdf del conocimiento de Tienda Sol? También se borra en OpenAI."
+    assert question is view
+    assert view.body == "¿Quitar menu.pdf del conocimiento de Tienda Sol? También se borra en OpenAI."
     await rig.tap(view, "✖️ Cancelar")
     assert view.button_texts == ["🗑 menu.pdf", "➕ Agregar archivo"]  # back, nothing removed
     await rig.tap(view, "🗑 menu.pdf")
@@ -164,7 +166,8 @@ async def test_attach_and_detach_an_existing_vector_store(rig):
 
 async def test_bad_input_gets_one_line_and_changes_nothing(rig):
     await rig.add_tenant("sol")
-    form = "Forma correcta: <code>/kb &lt;slug&gt;  or  /kb &lt;slug&gt; attach vs_…  or  /kb &lt;slug&gt; detach vs_…</code>"
+    form = ("Forma correcta: <code>/kb &lt;slug&gt;  or  /kb &lt;slug&gt; attach vs_…  "
+            "or  /kb &lt;slug&gt; detach vs_…</code>")
     answers = {
         "/kb nadie": "No hay un cliente «nadie». Mira /tenants.\n" + form,
         "/kb sol borrar vs_abc": form,
@@ -174,7 +177,8 @@ async def test_bad_input_gets_one_line_and_changes_nothing(rig):
     }
     for command, answer in answers.items():
         assert (await rig.say(command)).body == answer
-    assert (await rig.send_document(PDF, "menu.pdf", "/kb nadie")).body == "No hay un cliente «nadie». Mira /tenants.\n" + form
+    refused = await rig.send_document(PDF, "menu.pdf", "/kb nadie")
+    assert refused.body == "No hay un cliente «nadie». Mira /tenants.\n" + form
     view = await rig.knowledge.view("sol")
     assert (view.files, view.attached) == ([], [])
     assert rig.openai.files.files == {} and rig.telegram.downloads == []
@@ -194,8 +198,8 @@ async def test_a_store_deleted_at_openai_is_reported_and_the_next_file_makes_a_n
     rig.openai.files.vanish(old.id)  # deleted in OpenAI's dashboard, behind Puente's back
     progress = await rig.send_document(PDF, "precios.pdf", "/kb sol")
     gone = await _edited_into(rig, progress, "❌")
-    assert gone.body == ("❌ El vector store de Tienda Sol fue borrado en OpenAI; no subí precios.pdf. Envíalo de nuevo "
-                         "y creo uno nuevo (los archivos anteriores hay que subirlos otra vez).")
+    assert gone.body == ("❌ El vector store de Tienda Sol fue borrado en OpenAI; no subí precios.pdf. "
+                         "Envíalo de nuevo y creo uno nuevo (los archivos anteriores hay que subirlos otra vez).")
     view = await rig.say("/kb sol")
     assert f"Vector store: <code>{old.id}</code> (⚠️ borrado en OpenAI, ya no se busca)" in view.body.splitlines()
     assert await rig.knowledge.vector_store_ids("sol") == []
