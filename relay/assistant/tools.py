@@ -103,7 +103,7 @@ def has_file_search(tools: list[dict[str, Any]] | None) -> bool:
 # `【4:0†source】` or `[4:0†source]` (the Assistants API's format, which models still write),
 # and raw OpenAI file ids. The citations themselves travel as annotations, never shown.
 _CITATION_MARKER = re.compile(r"[ \t]*(?:【[^【】\n]{0,200}†[^【】\n]{0,200}】|\[\d+(?::\d+)?†[^\[\]\n]{0,200}\])")
-_FILE_ID = re.compile(r"[ \t]*\(?\bfile-[A-Za-z0-9]{16,}\b\)?")
+_FILE_ID = re.compile(r"[ \t]*(?:\(\s*file-[A-Za-z0-9]{16,}\s*\)|\bfile-[A-Za-z0-9]{16,}\b)")
 
 
 def clean_reply(text: str) -> str:

@@ -259,8 +259,8 @@ def _command(message: Message, self_chat: bool) -> Command | None:
 def document_name(message: Message) -> str:
     """The document's own name (the bridge's `file_name`), else one from its type (documento.pdf)."""
     media = message.media
-    given = getattr(media, "file_name", None) if media is not None else None
-    name = PurePath(str(given or "").replace("\\", "/")).name.strip()[:200]
+    given = media.file_name if media is not None else None
+    name = PurePath((given or "").replace("\\", "/")).name.strip()[:200]
     if name:
         return name
     extension = mimetypes.guess_extension(media.mime) if media is not None and media.mime else None

@@ -1,6 +1,11 @@
 """Files and vector stores of the fake OpenAI, and what its Responses add for a `file_search`
-tool: served by a FakeOpenAI's own loopback server (`FakeOpenAI.files`, or
-``OpenAIFiles(fake)`` before the fake starts).
+tool: served by a FakeOpenAI's own loopback server (every FakeOpenAI has one, `fake.files`).
+
+A response whose request carries `{"type": "file_search", "vector_store_ids": [...]}` starts
+with a `file_search_call` item, and its output_text carries a `file_citation` annotation per
+ready file of those stores (a reply function may write markers like `【4:0†menu.pdf】` in the
+text, as models do); a store OpenAI does not have (deleted, or another project's) makes the
+whole request fail with 404 (the message names the store).
 
 Object shapes are those of OpenAI's OpenAPI document (github.com/openai/openai-openapi,
 commit f85dbe2): OpenAIFile, DeleteFileResponse, VectorStoreObject,
@@ -169,7 +174,8 @@ class OpenAIFiles:
     def unknown_stores(self, request: ResponseRequest) -> list[str]:
         """The requested vector stores OpenAI does not have (deleted or never made)."""
         return [vs for tool in request.tools if tool.get("type") == "file_search"
-                for vs in tool.get("vector_store_ids") or [] if vs not in self.stores]
+                for vs in tool.get("vector_store_ids") or []
+                if vs not in self.stores or self.stores[vs].api_key != request.api_key]
 
     def search(self, request: ResponseRequest) -> tuple[dict[str, Any], list[StoredFile]] | None:
         """The file_search_call output item and the files it found (every completed file of
