@@ -88,7 +88,7 @@ class AdminBot:
         )
         self.alerts = AlertSender(settings.telegram_admin_ids, tenants, self.qr, self.services.languages)
         self.digest = digest.Digest(self.services)
-        self.processing = knowledge_upload.ProcessingWatch()
+        self.uploads = knowledge_upload.KnowledgeUploads()
         self._app: Application | None = None
         self._subscribed = False
 
@@ -174,7 +174,7 @@ class AdminBot:
         await cancel(self._reconnecting)
         self._reconnecting = None
         await self.digest.stop()
-        await self.processing.stop()
+        await self.uploads.stop()
         app, self._app = self._app, None
         if app is None:
             return
@@ -198,7 +198,7 @@ class AdminBot:
         )
         app.bot_data["services"] = self.services
         app.bot_data["digest"] = self.digest
-        app.bot_data["kb_watch"] = self.processing
+        app.bot_data["kb_uploads"] = self.uploads
         app.add_handler(TypeHandler(Update, admin_gate), group=-1)
         for handler in (commands.handlers() + tenant_actions.handlers() + linking.handlers() + budget_handlers()
                         + settings_flow.handlers() + hours.handlers() + usage.handlers() + digest.handlers()

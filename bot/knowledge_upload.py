@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from telegram import Bot, Document, Update
+from telegram import Document, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -39,36 +39,56 @@ class AddStep(enum.Enum):
     DOCUMENT = enum.auto()
 
 
-class ProcessingWatch:
-    """Follows uploaded files until OpenAI has processed them, and edits their progress
-    messages; stopped with the bot (a file still processing then stays so in /kb)."""
+class KnowledgeUploads:
+    """Each document taken in is downloaded, uploaded and followed until OpenAI has processed
+    it in the background, its one progress message edited at each step, so that the bot
+    answers other updates meanwhile. Stopped with the bot (a file still processing then
+    stays so in /kb)."""
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task] = set()
 
-    def follow(self, bot: Bot, knowledge: KnowledgeSource, progress: Any, lang: str, tenant: Tenant,
-               file: Any) -> None:
-        task = spawn(self._follow(bot, knowledge, progress, lang, tenant, file),
-                     name=f"kb-processing-{tenant.slug}")
+    def start(self, knowledge: KnowledgeSource, progress: Message, document: Document, lang: str,
+              tenant: Tenant) -> None:
+        task = spawn(self._upload(knowledge, progress, document, lang, tenant), name=f"kb-upload-{tenant.slug}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
         await cancel(*self._tasks)
 
-    async def _follow(self, bot: Bot, knowledge: KnowledgeSource, progress: Any, lang: str, tenant: Tenant,
-                      file: Any) -> None:
+    async def _upload(self, knowledge: KnowledgeSource, progress: Message, document: Document, lang: str,
+                      tenant: Tenant) -> None:
         try:
-            done = await knowledge.wait_processed(tenant.slug, file.file_id)
-        except KnowledgeError as error:
-            text = error_line(lang, tenant, error, file.name)
-        else:
-            text = _outcome(lang, tenant, done)
-        try:
-            await bot.edit_message_text(text, chat_id=progress.chat_id, message_id=progress.message_id)
-        except TelegramError as exc:
-            log.warning("tenant %s: could not edit the progress of knowledge file %s: %s",
-                        tenant.slug, file.file_id, exc)
+            text = await _steps(knowledge, progress, document, lang, tenant)
+        except Exception:  # the boundary of this background work: logged, and the admin told
+            log.exception("tenant %s: adding a knowledge file failed", tenant.slug)
+            text = t(lang, "error")
+        await _edit(progress, text, tenant)
+
+
+async def _steps(knowledge: KnowledgeSource, progress: Message, document: Document, lang: str,
+                 tenant: Tenant) -> str:
+    """Download, upload, wait for OpenAI; the text the progress message ends with."""
+    name = document.file_name or "document"
+    try:
+        data = bytes(await (await document.get_file()).download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("tenant %s: downloading a knowledge file from Telegram failed: %s", tenant.slug, exc)
+        return t(lang, "kb.download_failed", file=esc(name))
+    try:
+        file = await knowledge.add(tenant.slug, name, data)
+        await _edit(progress, t(lang, "kb.processing", file=esc(name), name=esc(tenant.name)), tenant)
+        return _outcome(lang, tenant, await knowledge.wait_processed(tenant.slug, file.file_id))
+    except KnowledgeError as error:
+        return error_line(lang, tenant, error, name, len(data))
+
+
+async def _edit(progress: Message, text: str, tenant: Tenant) -> None:
+    try:
+        await progress.edit_text(text)
+    except TelegramError as exc:
+        log.warning("tenant %s: could not edit a knowledge file's progress message: %s", tenant.slug, exc)
 
 
 def _outcome(lang: str, tenant: Tenant, file: Any) -> str:
@@ -98,7 +118,7 @@ async def captioned_document(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def add_document(update: Update, context: ContextTypes.DEFAULT_TYPE, tenant: Tenant) -> None:
-    """Check, download, upload; the progress message is then followed by ProcessingWatch."""
+    """Check the type and size, post the progress message; KnowledgeUploads does the rest."""
     svc, lang = services(context), lang_of(update)
     document: Document = update.effective_message.document
     name = document.file_name or "document"
@@ -108,19 +128,7 @@ async def add_document(update: Update, context: ContextTypes.DEFAULT_TYPE, tenan
         await reply(update, error_line(lang, tenant, error, name, document.file_size or 0))
         return
     progress = await reply(update, t(lang, "kb.receiving", file=esc(name), name=esc(tenant.name)))
-    try:
-        data = bytes(await (await document.get_file()).download_as_bytearray())
-    except TelegramError as exc:
-        log.warning("tenant %s: downloading a knowledge file from Telegram failed: %s", tenant.slug, exc)
-        await progress.edit_text(t(lang, "kb.download_failed", file=esc(name)))
-        return
-    try:
-        file = await svc.knowledge.add(tenant.slug, name, data)
-    except KnowledgeError as error:
-        await progress.edit_text(error_line(lang, tenant, error, name, len(data)))
-        return
-    await progress.edit_text(t(lang, "kb.processing", file=esc(name), name=esc(tenant.name)))
-    context.bot_data["kb_watch"].follow(context.bot, svc.knowledge, progress, lang, tenant, file)
+    context.bot_data["kb_uploads"].start(svc.knowledge, progress, document, lang, tenant)
 
 
 async def stray_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

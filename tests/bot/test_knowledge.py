@@ -215,3 +215,15 @@ async def test_a_download_telegram_refuses_uploads_nothing(rig):
     failed = await _edited_into(rig, progress, "⚠️")
     assert failed.body == "⚠️ No pude descargar menu.pdf de Telegram; no subí nada. Envíalo de nuevo."
     assert rig.openai.files.files == {} and (await rig.knowledge.view("sol")).files == []
+
+
+async def test_the_bot_keeps_answering_while_openai_processes_a_file(rig):
+    await rig.add_tenant("sol")
+    rig.openai.files.processing_polls = 100  # about two seconds of in_progress at 0.02 s a poll
+    progress = await rig.send_document(PDF, "menu.pdf", "/kb sol")
+    await _edited_into(rig, progress, "⏳ menu.pdf subido")
+    view = await rig.say("/kb sol")
+    assert f"1. menu.pdf · {len(PDF)} B · ⏳ procesando" in view.body.splitlines()
+    assert await rig.knowledge.vector_store_ids("sol") == []  # not searched before it is ready
+    ready = await _edited_into(rig, progress, "✅")
+    assert ready.body == "✅ menu.pdf listo: el asistente de Tienda Sol ya lo usa."
