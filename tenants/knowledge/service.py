@@ -16,7 +16,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import PurePath
-from typing import Any, TypeVar
+from typing import Any
 
 import openai
 
@@ -37,7 +37,6 @@ from tenants.knowledge.model import (
 from tenants.service import TenantService
 
 log = logging.getLogger("tenants.knowledge")
-T = TypeVar("T")
 
 CALL_TIMEOUT = 60.0
 _VECTOR_STORE_ID = re.compile(r"vs_[A-Za-z0-9_-]{1,128}")
@@ -60,7 +59,7 @@ def file_state(vector_store_file: Any) -> tuple[str, str | None]:
     return PROCESSING, None
 
 
-async def _openai(call: Awaitable[T]) -> T:
+async def _openai[T](call: Awaitable[T]) -> T:
     try:
         return await call
     except openai.OpenAIError as exc:
@@ -83,6 +82,10 @@ class Knowledge:
         self._polls = max(1, math.ceil(poll_timeout / poll_interval)) if poll_interval > 0 else 1
         self._ids: dict[str, list[str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    async def ensure_indexes(self) -> None:
+        """Create the tables or indexes its repository relies on (at start-up, with the others)."""
+        await self._repo.ensure_indexes()
 
     # --- checks and reading ------------------------------------------------------------
 

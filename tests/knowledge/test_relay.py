@@ -145,3 +145,15 @@ async def test_deleting_the_tenant_deletes_its_store_and_files_at_openai(rig):
     await rig.tenants.delete("panaderia", "test")
     assert menu.file_id in rig.openai.files.deleted_files and store in rig.openai.files.deleted_stores
     assert (await rig.knowledge.view("panaderia")).files == []
+
+
+async def test_one_tenants_knowledge_is_never_searched_for_another(rig):
+    await rig.add_tenant("panaderia", ai_handoff=False)
+    await rig.add_tenant("ferreteria", key="sk-test-ferreteria-0000000002", ai_handoff=False)
+    await ready_menu(rig, "panaderia")
+    bakery = await rig.connect("panaderia")
+    hardware = await rig.connect("ferreteria")
+    await customer_says(rig, hardware, "¿tienen clavos?")
+    assert rig.openai.last_request.tools == []
+    await customer_says(rig, bakery, "¿tienen empanadas?")
+    assert file_search(rig.openai.last_request) is not None

@@ -191,3 +191,34 @@ async def test_deleting_the_tenant_through_the_service_forgets_its_knowledge(kno
     added = await knowledge.add(SLUG, "menu.pdf", MENU)
     await tenants.delete(SLUG, actor="admin:1")
     assert added.file_id in fake_openai.files.deleted_files and fake_openai.files.stores == {}
+
+
+class CountingRepository:
+    """The real repository, counting the reads the relay would make per message."""
+
+    def __init__(self, repo) -> None:
+        self.repo = repo
+        self.reads = 0
+
+    def __getattr__(self, name):
+        return getattr(self.repo, name)
+
+    async def get(self, tenant):
+        self.reads += 1
+        return await self.repo.get(tenant)
+
+
+async def test_the_tools_stores_are_read_once_until_the_knowledge_changes(knowledge_repo, tenants, clock, fake_openai,
+                                                                          knowledge):
+    from tenants.knowledge import Knowledge
+    counting = CountingRepository(knowledge_repo)
+    cached = Knowledge(counting, tenants, clock, base_url=f"{fake_openai.url}/v1", poll_interval=0.01)
+    for _ in range(50):  # fifty customer messages
+        assert await cached.vector_store_ids(SLUG) == []
+    assert counting.reads == 1
+    added = await cached.add(SLUG, "menu.pdf", MENU)
+    await cached.wait_processed(SLUG, added.file_id)
+    reads = counting.reads
+    ids = [await cached.vector_store_ids(SLUG) for _ in range(50)]
+    assert ids[0] == [(await cached.view(SLUG)).vector_store_id] and all(i == ids[0] for i in ids)
+    assert counting.reads == reads + 2  # the first call after the change, and the view above
