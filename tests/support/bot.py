@@ -17,7 +17,6 @@ from tenants.invites import InviteMailer
 from tenants.knowledge import Knowledge, open_knowledge
 from tenants.service import NewTenant
 from tests.fakes import FakeBridge, FakeOpenAI, FakeTelegram
-from tests.fakes.openai_files import OpenAIFiles
 from tests.fakes.telegram_model import ChatMessage
 from tests.support.bridges import RelaySide
 
@@ -35,8 +34,6 @@ class BotRig:
                  settings: dict[str, Any] | None = None) -> None:
         self.telegram = FakeTelegram()
         self.openai = FakeOpenAI()
-        if getattr(self.openai, "files", None) is None:
-            self.openai.files = OpenAIFiles(self.openai)  # files and vector stores, for /kb
         self.clock = clock or SystemClock()
         self.relay = RelaySide(store, self.clock, data_dir)
         self.store = store
