@@ -21,7 +21,7 @@ COPY relay relay
 COPY bot bot
 COPY web web
 COPY puente puente
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir '.[chart]'
 
 COPY bridge_node/src bridge_node/src
 
