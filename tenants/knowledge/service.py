@@ -98,9 +98,26 @@ class Knowledge:
             raise KnowledgeError("too_large", str(size))
 
     async def view(self, slug: str) -> KnowledgeView:
-        """The tenant's store, files (oldest first) and attached stores."""
+        """The tenant's store, files (oldest first) and attached stores. Files still
+        processing are asked about once (one whose wait was cut short by a restart
+        settles here); OpenAI failing then leaves them as they were."""
         record = await self._repo.get(slug)
+        if any(f.state == PROCESSING for f in record.files) and record.vector_store_id not in record.gone:
+            record = await self._settle_processing(record)
         return KnowledgeView(record.vector_store_id, list(record.files), list(record.attached), record.gone)
+
+    async def _settle_processing(self, record: KnowledgeRecord) -> KnowledgeRecord:
+        tenant = await self._tenants.find(record.tenant)
+        if tenant is None or record.vector_store_id is None:
+            return record
+        try:
+            async with self._client(tenant) as client:
+                for file in record.files:
+                    if file.state == PROCESSING:
+                        await self._refresh(client, record.tenant, record.vector_store_id, file)
+        except KnowledgeError as error:
+            log.info("tenant %s: the state of its files could not be asked (%s)", record.tenant, error.code)
+        return await self._repo.get(record.tenant)
 
     async def vector_store_ids(self, slug: str) -> list[str]:
         """For the Responses `file_search` tool: the own store once a file is ready, plus the

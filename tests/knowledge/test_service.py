@@ -222,3 +222,19 @@ async def test_the_tools_stores_are_read_once_until_the_knowledge_changes(knowle
     ids = [await cached.vector_store_ids(SLUG) for _ in range(50)]
     assert ids[0] == [(await cached.view(SLUG)).vector_store_id] and all(i == ids[0] for i in ids)
     assert counting.reads == reads + 2  # the first call after the change, and the view above
+
+
+async def test_the_view_settles_a_file_whose_wait_was_cut_short(knowledge, fake_openai):
+    fake_openai.files.processing_polls = 0  # OpenAI is done by the first time it is asked
+    added = await knowledge.add(SLUG, "menu.pdf", MENU)  # and Puente restarted before wait_processed
+    assert added.state == "processing"
+    [seen] = (await knowledge.view(SLUG)).files
+    assert seen.file_id == added.file_id and seen.state == "ready"
+    assert await knowledge.vector_store_ids(SLUG) != []
+
+
+async def test_the_view_shows_what_is_stored_when_openai_fails(knowledge, fake_openai):
+    await knowledge.add(SLUG, "menu.pdf", MENU)
+    fake_openai.files.fail_next("500")
+    [seen] = (await knowledge.view(SLUG)).files
+    assert seen.state == "processing"
