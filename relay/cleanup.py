@@ -126,6 +126,10 @@ class Cleanup:
 
     async def _tenant(self, tenant: Tenant, counts: CleanupCounts) -> None:
         now = self._clock.now()
+        if self._knowledge is not None:
+            # Knowledge files whose processing was still followed when Puente stopped settle
+            # here (the view asks OpenAI about files still processing, and only about those).
+            await self._knowledge.view(tenant.slug)
         settings = tenant.settings
         counts.handoffs_ended += await self._chats.expired_handoffs(
             tenant.slug, now - timedelta(hours=settings.handoff_hours)

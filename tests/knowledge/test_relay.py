@@ -157,3 +157,17 @@ async def test_one_tenants_knowledge_is_never_searched_for_another(rig):
     assert rig.openai.last_request.tools == []
     await customer_says(rig, bakery, "¿tienen empanadas?")
     assert file_search(rig.openai.last_request) is not None
+
+
+async def test_a_file_left_processing_by_a_restart_is_searched_after_the_hourly_cleanup(rig):
+    await rig.add_tenant(ai_handoff=False)
+    bridge = await rig.connect()
+    rig.openai.files.processing_polls = 0
+    await rig.knowledge.add("panaderia", "menu.pdf", MENU)  # nobody waited for it: Puente restarted
+    await rig.restart()
+    await rig.reconnect(bridge)
+    await customer_says(rig, bridge, "uno")
+    assert rig.openai.last_request.tools == []
+    await rig.cleanup.run()
+    await customer_says(rig, bridge, "dos")
+    assert file_search(rig.openai.last_request) is not None
