@@ -81,6 +81,7 @@ class Knowledge:
         self._poll_interval = poll_interval
         self._polls = max(1, math.ceil(poll_timeout / poll_interval)) if poll_interval > 0 else 1
         self._ids: dict[str, list[str]] = {}
+        self._changes: dict[str, int] = {}  # per tenant: a read that a change overtook is not cached
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def ensure_indexes(self) -> None:
@@ -125,8 +126,10 @@ class Knowledge:
         then from memory until something changes here."""
         ids = self._ids.get(slug)
         if ids is None:
+            seen = self._changes.get(slug, 0)
             ids = (await self._repo.get(slug)).usable_store_ids()
-            self._ids[slug] = ids
+            if self._changes.get(slug, 0) == seen:
+                self._ids[slug] = ids
         return list(ids)
 
     # --- adding and following a file ---------------------------------------------------
@@ -254,7 +257,7 @@ class Knowledge:
                 log.warning("tenant %s (deleted): its knowledge could not be deleted at OpenAI (%s); "
                             "%d file(s) and its vector store may be left there", slug, error.code, len(record.files))
         await self._repo.delete_tenant(slug)
-        self._ids.pop(slug, None)
+        self._changed(slug)
         self._locks.pop(slug, None)
 
     async def _delete_everything(self, client: openai.AsyncOpenAI, record: KnowledgeRecord) -> None:
@@ -325,6 +328,7 @@ class Knowledge:
 
     def _changed(self, slug: str) -> None:
         self._ids.pop(slug, None)
+        self._changes[slug] = self._changes.get(slug, 0) + 1
 
     def _lock(self, slug: str) -> asyncio.Lock:
         return self._locks.setdefault(slug, asyncio.Lock())

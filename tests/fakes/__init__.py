@@ -8,11 +8,12 @@ has async ``start()``/``stop()`` and ``async with``, records what it received, a
 from ._loopback import FakeTimeout
 from .bridge import BridgeRejected, FakeBridge
 from .openai_api import FakeOpenAI, FunctionCall, ResponseRequest, TranscriptionRequest
+from .openai_files import OpenAIFiles
 from .relay import FakeRelay
 from .telegram_api import FakeTelegram
 from .telegram_model import Call, ChatMessage
 
 __all__ = [
     "BridgeRejected", "Call", "ChatMessage", "FakeBridge", "FakeOpenAI", "FakeRelay", "FunctionCall",
-    "FakeTelegram", "FakeTimeout", "ResponseRequest", "TranscriptionRequest",
+    "FakeTelegram", "FakeTimeout", "OpenAIFiles", "ResponseRequest", "TranscriptionRequest",
 ]

@@ -238,3 +238,30 @@ async def test_the_view_shows_what_is_stored_when_openai_fails(knowledge, fake_o
     fake_openai.files.fail_next("500")
     [seen] = (await knowledge.view(SLUG)).files
     assert seen.state == "processing"
+
+
+async def test_a_read_overtaken_by_a_change_is_not_kept(knowledge_repo, tenants, clock, fake_openai, knowledge):
+    import asyncio
+
+    from tenants.knowledge import Knowledge
+
+    class SlowFirstRead(CountingRepository):
+        def __init__(self, repo) -> None:
+            super().__init__(repo)
+            self.release = asyncio.Event()
+
+        async def get(self, tenant):
+            record = await super().get(tenant)
+            if self.reads == 1:
+                await self.release.wait()  # the record read before the change lands
+            return record
+
+    slow = SlowFirstRead(knowledge_repo)
+    cached = Knowledge(slow, tenants, clock, base_url=f"{fake_openai.url}/v1", poll_interval=0.01)
+    reading = asyncio.create_task(cached.vector_store_ids(SLUG))
+    await asyncio.sleep(0.05)
+    added = await cached.add(SLUG, "menu.pdf", MENU)
+    await cached.wait_processed(SLUG, added.file_id)
+    slow.release.set()
+    assert await reading == []  # what was stored when it was read
+    assert await cached.vector_store_ids(SLUG) == [(await cached.view(SLUG)).vector_store_id]
