@@ -82,6 +82,7 @@ def alert_text(lang: str, alert: Alert, name: str) -> str:
         reason=esc(detail.get("reason") or "—"),
         spent=_money(lang, detail.get("spent", "")), budget=_money(lang, detail.get("budget", "")),
         month=esc(detail.get("month", "")), model=esc(detail.get("model", "")),
+        file=esc(detail.get("file", "")), store=esc(detail.get("vector_store", "")),
     )
 
 
@@ -96,4 +97,6 @@ def _text_key(alert: Alert) -> str:
         return "alert.banned_until" if alert.detail.get("until") else "alert.banned_temporarily"
     if alert.kind == AlertKind.LOGGED_OUT and reason == "primary_device_gone":
         return "alert.primary_device_gone"
+    if alert.kind == AlertKind.KNOWLEDGE_FAILED:  # bad_key, quota or rejected (tenants/knowledge)
+        return f"alert.knowledge_{alert.detail.get('code', 'rejected')}"
     return f"alert.{alert.kind.value}"

@@ -227,6 +227,24 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "No se reenvía: la rechazaría otra vez.",
                           "⚠️ WhatsApp refused a reply of {name}: a customer{customer} did not get it{error}. "
                           "It is not resent: it would be refused again."),
+    "alert.knowledge_bad_key": (
+        "📚 {name} no pudo aprender {file}: OpenAI rechazó su clave. Cámbiala con /key {slug}. "
+        "El asistente sigue respondiendo sin ese documento.",
+        "📚 {name} could not learn {file}: OpenAI refused its key. Replace it with /key {slug}. "
+        "The assistant keeps answering without that document."),
+    "alert.knowledge_quota": (
+        "📚 {name} no pudo aprender {file}: su cuenta de OpenAI no tiene saldo. "
+        "El asistente sigue respondiendo sin ese documento.",
+        "📚 {name} could not learn {file}: its OpenAI account is out of quota. "
+        "The assistant keeps answering without that document."),
+    "alert.knowledge_rejected": (
+        "📚 OpenAI no aceptó el documento {file} de {name}: {reason}. El asistente sigue respondiendo sin él.",
+        "📚 OpenAI did not accept {name}'s document {file}: {reason}. The assistant keeps answering without it."),
+    "alert.knowledge_gone": (
+        "📚 La base de conocimiento {store} de {name} ya no existe en OpenAI (la borraron allí): "
+        "el asistente dejó de buscar en ella. Revisa /kb {slug}.",
+        "📚 {name}'s knowledge store {store} no longer exists at OpenAI (it was deleted there): "
+        "the assistant stopped searching it. See /kb {slug}."),
     "alert.ai_handoff": ("🙋 El asistente de {name} pasó un chat a una persona: cliente{customer}. Motivo: {reason}",
                          "🙋 {name}'s assistant handed a chat to a person: customer{customer}. Reason: {reason}"),
     "alert.budget_warning": ("💸 {name} ya gastó el 80 % de su presupuesto de OpenAI del mes ({month}): "

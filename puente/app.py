@@ -27,12 +27,13 @@ from relay.bridges.registry import Bridges
 from relay.bridges.states import WhatsAppStates
 from relay.bridges.supervisor import BridgeSupervisor
 from relay.cleanup import Cleanup
-from relay.weekly import WeeklySummary
 from relay.pipeline import Pipeline
 from relay.stats import Stats
 from relay.usage import UsageReport, load_prices, open_usage
+from relay.weekly import WeeklySummary
 from tenants.audit import open_audit_log
 from tenants.invites import InviteMailer
+from tenants.knowledge import Knowledge, open_knowledge
 from tenants.repository import open_tenants
 from tenants.secrets import SecretBox, load_or_create_key
 from tenants.service import TenantService
@@ -112,16 +113,19 @@ class Puente:
         self.stats = Stats(db, clock)
         prices = load_prices(settings.prices_file)  # ConfigError naming PRICES_FILE
         self.usage = UsageReport(open_usage(db), prices, clock)
+        # One instance for the relay and the admin bot: its cache of each tenant's stores hears
+        # the bot's changes at once.
+        self.knowledge = Knowledge(open_knowledge(db), self.tenants, clock, base_url=settings.openai_base_url)
         self.pipeline = Pipeline(db, bus, self.tenants, self.bridges, self.states, settings, clock, self.metrics,
-                                 prices=prices)
-        self.cleanup = Cleanup(db, self.tenants, self.pipeline.clients, clock)
+                                 prices=prices, knowledge=self.knowledge)
+        self.cleanup = Cleanup(db, self.tenants, self.pipeline.clients, clock, knowledge=self.knowledge)
         self.weekly = WeeklySummary(pipeline=self.pipeline, stats=self.stats, tenants=self.tenants,
                                     states=self.states, settings=settings, clock=clock)
         self.tenants.before_delete(self.cleanup.forget_tenant)  # "forgets after 24 hours" holds for deleted tenants
         self.mailer = InviteMailer(settings) if settings.email_enabled else None
         self.admin_bot = (
             AdminBot(settings, self.tenants, bus, self.login, self.states, self.stats, self.mailer, clock,
-                     qr_watchers=self.qr_watchers, usage=self.usage)
+                     qr_watchers=self.qr_watchers, usage=self.usage, knowledge=self.knowledge)
             if self.with_admin_bot else None
         )
         self.pages = LandingPages(
@@ -133,7 +137,8 @@ class Puente:
                            lambda: self.admin_bot is not None and self.admin_bot.reconnecting)
         ops.install(self.ops_http.app)
         ops.install_public(self.http.app)
-        self._repositories = [self.tenant_repo, self.audit, self.qr_watchers, *self.pipeline.repositories]
+        self._repositories = [self.tenant_repo, self.audit, self.qr_watchers, self.knowledge,
+                              *self.pipeline.repositories]
 
     def _components(self) -> list[Component]:
         """In start order; they stop in reverse (the admin bot first, the store last)."""

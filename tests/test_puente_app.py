@@ -253,3 +253,33 @@ async def test_puente_run_plans_the_owners_weekly_summary(world):
     weekly = puente.weekly.daily.next_run
     assert weekly is not None and (weekly.hour, weekly.minute) == (8, 0)
     assert puente.weekly in puente._components()
+
+
+async def test_a_file_added_in_telegram_is_searched_by_the_relay_and_deleted_with_the_tenant(world):
+    # One Knowledge service for the admin bot and the relay (puente/app.py): the bot's upload
+    # is what the relay's Responses calls search, and deleting the tenant deletes it at OpenAI.
+    puente, telegram, openai = world
+    await puente.tenants.create(NewTenant(slug="panaderia-sol", name="Sol", openai_key=KEY), "test")
+    await puente.tenants.update_settings("panaderia-sol", "test", debounce_seconds=0)
+    telegram.push_document(ADMIN, b"Marraqueta: $2.500 el kilo.", "precios.txt", mime_type="text/plain",
+                           caption="/kb panaderia-sol")
+    await telegram.wait_for_message(ADMIN, lambda m: "precios.txt listo" in m.body, timeout=15)
+    store = openai.files.store_named("puente-panaderia-sol")
+    assert store is not None and len(store.files) == 1
+
+    token = await puente.tenants.issue_bridge_token("panaderia-sol")
+    bridge = FakeBridge(f"ws://127.0.0.1:{puente.http.port}/bridge", "panaderia-sol", token, state="connected",
+                        phone="56911112222")
+    try:
+        await bridge.connect()
+        await bridge.send_message("56933334444", "¿cuánto vale la marraqueta?")
+        await bridge.wait_for_sent(timeout=10)
+        assert {"type": "file_search", "vector_store_ids": [store.id]} in openai.last_request.tools
+
+        telegram.push_message(ADMIN, "/delete panaderia-sol")
+        confirm = await telegram.wait_for_message(ADMIN, lambda m: "✅ Confirmar" in m.button_texts, timeout=10)
+        telegram.push_callback(ADMIN, confirm.message_id, confirm.callback_data("✅ Confirmar"))
+        await wait_until(lambda: store.id in openai.files.deleted_stores, 10, "the tenant's store deleted")
+        assert len(openai.files.deleted_files) == 1
+    finally:
+        await bridge.stop()

@@ -124,3 +124,21 @@ async def test_budget_alerts_say_the_spend_the_budget_and_what_happens_now(rig):
     rig.relay.bus.publish(Alert("tienda-sol", AlertKind.BUDGET_FALLBACK, {**detail, "model": "gpt-4.1-nano"}))
     fallback = await rig.wait_for(lambda m: "responde con" in m.body)
     assert fallback.body.endswith("Hasta fin de mes el asistente responde con gpt-4.1-nano.")
+
+
+async def test_knowledge_alerts_say_which_document_or_store_and_that_the_bot_keeps_answering(rig):
+    # The relay publishes these (relay/pipeline/owner.py for `aprende`, relay/pipeline/turns.py
+    # when a store was deleted at OpenAI), with the detail keys used here.
+    await rig.add_tenant("tienda-sol", "Tienda Sol")
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.KNOWLEDGE_FAILED, {
+        "file": "menu <2026>.pdf", "code": "rejected", "reason": "File is empty"}))
+    rejected = await rig.wait_for(lambda m: "no aceptó" in m.body)
+    assert rejected.body == ("📚 OpenAI no aceptó el documento menu &lt;2026&gt;.pdf de <b>Tienda Sol</b>: "
+                             "File is empty. El asistente sigue respondiendo sin él.")
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.KNOWLEDGE_FAILED, {
+        "file": "precios.docx", "code": "bad_key", "reason": ""}))
+    bad_key = await rig.wait_for(lambda m: "rechazó su clave" in m.body)
+    assert "no pudo aprender precios.docx" in bad_key.body and "/key tienda-sol" in bad_key.body
+    rig.relay.bus.publish(Alert("tienda-sol", AlertKind.KNOWLEDGE_GONE, {"vector_store": "vs_abc123"}))
+    gone = await rig.wait_for(lambda m: "ya no existe en OpenAI" in m.body)
+    assert "vs_abc123" in gone.body and "/kb tienda-sol" in gone.body
