@@ -17,6 +17,7 @@ from telegram import Bot, Update
 from telegram.ext import CommandHandler, ContextTypes
 
 from core.daily_job import DailyJob
+from core.message_packing import pack
 from bot.delivery import with_retry
 from bot.i18n import t
 from bot.replies import esc, lang_of
@@ -116,42 +117,16 @@ def _slug(tenant: Tenant) -> str:
 def split_messages(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     """Blocks joined by blank lines into messages of at most `limit` characters, cut only
     between blocks; a block longer than `limit` alone is cut between its lines."""
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        if len(block) > limit:  # a tenant of its own messages, the last one open for what follows
-            *full, block = _lines_within(block, limit)
-            messages += [current, *full] if current else full
-            current = ""
-        joined = f"{current}\n\n{block}" if current else block
-        if len(joined) > limit:
-            messages.append(current)
-            joined = block
-        current = joined
-    if current:
-        messages.append(current)
-    return messages
+    return pack((piece for block in blocks for piece in _lines_within(block, limit)), limit)
 
 
 def _lines_within(block: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    current = ""
-    for line in block.split("\n"):
-        while len(line) > limit:  # one line longer than a message: cut it, never drop it
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        joined = f"{current}\n{line}" if current else line
-        if len(joined) <= limit:
-            current = joined
-        else:
-            pieces.append(current)
-            current = line
-    if current:
-        pieces.append(current)
-    return pieces
+    """The block itself when it fits, else its lines packed into pieces of at most `limit`
+    (a line longer than that is cut, never dropped)."""
+    if len(block) <= limit:
+        return [block]
+    lines = (line[at:at + limit] for line in block.split("\n") for at in range(0, max(len(line), 1), limit))
+    return pack(lines, limit, "\n")
 
 
 async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.message_packing import pack
+
 MAX_MESSAGE_CHARS = 4000
 
 
@@ -11,18 +13,7 @@ def split_reply(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     text = text.strip()
     if len(text) <= limit:
         return [text] if text else []
-    parts: list[str] = []
-    current = ""
-    for paragraph in _pieces(text, limit):
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            parts.append(current)
-            current = paragraph
-    if current:
-        parts.append(current)
-    return parts
+    return pack(_pieces(text, limit), limit)
 
 
 def _pieces(text: str, limit: int) -> list[str]:
