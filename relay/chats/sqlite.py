@@ -77,7 +77,8 @@ def import_documents(conn: sqlite3.Connection, docs: list[dict]) -> int:
 
 
 class SqliteChats:
-    """Chats on SQLite; each method is one transaction."""
+    """Chats on SQLite; each method is one transaction. What a message or a turn reads or
+    writes of its own chat is a point operation (core/sqlite.py); lists and sweeps are not."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -86,7 +87,7 @@ class SqliteChats:
         await self._db.script(SCHEMA)
 
     async def get(self, tenant: str, chat: str) -> Chat | None:
-        return await self._db.read(_get, tenant, chat)
+        return await self._db.read_point(_get, tenant, chat)
 
     async def touch_customer(
         self, tenant: str, chat: str, now: datetime, name: str | None, phone: str | None,
@@ -101,7 +102,7 @@ class SqliteChats:
                 (tenant, chat, name or None, phone or None, stamp(now), stamp(now)),
             )
             return _get(conn, tenant, chat), before.last_activity_at if before else None
-        return await self._db.write(touch)
+        return await self._db.write_point(touch)
 
     async def touch_owner(self, tenant: str, chat: str, at: datetime, handoff: bool) -> Chat:
         def touch(conn: sqlite3.Connection) -> Chat:
@@ -134,7 +135,7 @@ class SqliteChats:
             row = conn.execute("SELECT conversation_id FROM chats WHERE tenant = ? AND chat = ?",
                                (tenant, chat)).fetchone()
             return (row[0] if row else None) or conversation_id
-        return await self._db.write(store)
+        return await self._db.write_point(store)
 
     async def retire_conversation(self, tenant: str, chat: str, conversation_id: str) -> None:
         def retire(conn: sqlite3.Connection) -> None:
@@ -143,7 +144,7 @@ class SqliteChats:
             if cleared:
                 conn.execute("INSERT OR IGNORE INTO retired_conversations VALUES (?, ?, ?)",
                              (tenant, chat, conversation_id))
-        await self._db.write(retire)
+        await self._db.write_point(retire)
 
     async def retired_conversations(self, tenant: str) -> list[tuple[str, str]]:
         def read(conn: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -175,7 +176,7 @@ class SqliteChats:
 
     async def resume_expired_handoff(self, tenant: str, chat: str, owner_silent_since: datetime) -> bool:
         since = stamp(owner_silent_since)
-        return await self._changed(
+        return await self._changed_point(
             "UPDATE chats SET pause_kind = NULL, paused_at = NULL WHERE tenant = ? AND chat = ? "
             "AND pause_kind = ? AND (last_owner_at <= ? OR (last_owner_at IS NULL "
             "AND (paused_at IS NULL OR paused_at <= ?)))",
@@ -215,7 +216,7 @@ class SqliteChats:
     async def claim_once_per_hour(self, tenant: str, chat: str, field: str, now: datetime) -> bool:
         if field not in CLAIMS:  # a column name: only the known ones are ever put in SQL
             raise ValueError(f"unknown claim {field!r}")
-        return await self._changed(
+        return await self._changed_point(
             f"UPDATE chats SET {field} = ? WHERE tenant = ? AND chat = ? AND ({field} IS NULL OR {field} <= ?)",
             (stamp(now), tenant, chat, stamp(now - timedelta(hours=1)))) == 1
 
@@ -240,6 +241,9 @@ class SqliteChats:
 
     async def _changed(self, sql: str, params: tuple) -> int:
         return await self._db.write(lambda conn: conn.execute(sql, params).rowcount)
+
+    async def _changed_point(self, sql: str, params: tuple) -> int:
+        return await self._db.write_point(lambda conn: conn.execute(sql, params).rowcount)
 
     async def _chats(self, sql: str, params: tuple) -> list[Chat]:
         return await self._db.read(lambda conn: [_chat(row) for row in conn.execute(sql, params)])

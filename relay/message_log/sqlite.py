@@ -14,7 +14,9 @@ Tables, each keyed by what it is looked up by:
   `settle` queues a turn's reply in the transaction that ends its pending messages.
 
 Recording a message in a known chat or settling a turn is a handful of primary-key or
-unique-index statements in one transaction: O(log n), whatever the log holds.
+unique-index statements in one transaction: O(log n), whatever the log holds. They, and
+the per-message lookups, are the store's point operations (core/sqlite.py: run on the
+event loop while the store thread is idle); lists and sweeps run on the store thread.
 """
 
 from __future__ import annotations
@@ -265,13 +267,15 @@ class SqliteMessageLog:
         await self._db.script(media_store.SCHEMA)
 
     async def record(self, tenant: str, message: Any, *, customer: bool, now: datetime, owner: bool = False) -> bool:
-        return await self._db.write(_record, tenant, message, customer, owner, now, time.time_ns())
+        # A message carrying media (up to MAX_STORED_MEDIA of it) is no point operation.
+        write = self._db.write if message.media is not None else self._db.write_point
+        return await write(_record, tenant, message, customer, owner, now, time.time_ns())
 
     async def settle(
         self, tenant: str, chat: str, ids: list[str], status: MessageStatus, now: datetime,
         reply: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        await self._db.write(_settle, tenant, chat, list(ids), status, now, list(reply))
+        await self._db.write_point(_settle, tenant, chat, list(ids), status, now, list(reply))
 
     async def pending(self, tenant: str, before_order: int | None = None) -> list[PendingMessage]:
         if before_order is None:
@@ -283,7 +287,7 @@ class SqliteMessageLog:
         return await self._read_pending(_PENDING + "WHERE p.ord < ? ORDER BY p.ord", (before_order,))
 
     async def still_pending(self, tenant: str, chat: str, ids: list[str]) -> set[str]:
-        return await self._read_ids("SELECT id FROM message_pending WHERE tenant = ? AND chat = ? "
+        return await self._read_ids_point("SELECT id FROM message_pending WHERE tenant = ? AND chat = ? "
                                     "AND id IN (SELECT value FROM json_each(?))", (tenant, chat, _ids(ids)))
 
     async def pending_count(self, tenant: str | None = None) -> int:
@@ -312,6 +316,9 @@ class SqliteMessageLog:
 
     async def delete_tenant(self, tenant: str) -> int:
         return await self._db.write(_delete_tenant, tenant)
+
+    async def _read_ids_point(self, sql: str, params: tuple) -> set[str]:
+        return await self._db.read_point(lambda conn: {row[0] for row in conn.execute(sql, params)})
 
     async def _read_pending(self, sql: str, params: tuple) -> list[PendingMessage]:
         return await self._db.read(lambda conn: _pending(conn.execute(sql, params)))

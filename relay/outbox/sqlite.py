@@ -13,7 +13,8 @@ from relay.outbox.model import OutgoingText, in_order, prepare
 
 
 class SqliteOutbox:
-    """Replies not yet confirmed by the bridge, on SQLite; each method is one transaction."""
+    """Replies not yet confirmed by the bridge, on SQLite; each method is one transaction
+    (putting and removing one chat's texts are point operations, core/sqlite.py)."""
 
     prepare = staticmethod(prepare)
 
@@ -31,10 +32,10 @@ class SqliteOutbox:
         def put(conn: sqlite3.Connection) -> None:
             touch_chat(conn, tenant, chat, now, move=True)
             queue(conn, tenant, chat, [item.entry(now) for item in items])
-        await self._db.write(put)
+        await self._db.write_point(put)
 
     async def done(self, item: OutgoingText) -> None:
-        await self._db.write(lambda conn: conn.execute(
+        await self._db.write_point(lambda conn: conn.execute(
             "DELETE FROM outbox WHERE tenant = ? AND chat = ? AND ref = ?", (item.tenant, item.chat, item.ref)))
 
     async def waiting(self, tenant: str) -> list[OutgoingText]:
