@@ -1,0 +1,103 @@
+"""The relay's OpenAI clients send through aiohttp (relay/assistant/clients.py); what the
+operator reads when OpenAI cannot be reached, hangs up or does not answer in time is the
+same sentence as with the SDK's default httpx2 transport, and answers still arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import openai
+import pytest
+
+from relay.assistant import Assistant, AssistantError, OpenAIClients, RetryPolicy, TurnInput
+from tests.fakes import FakeOpenAI
+
+KEY = "sk-test-transport"
+
+
+def _default_client(base_url: str, timeout: float) -> openai.AsyncOpenAI:
+    """The SDK's own httpx2 transport: the behaviour to match."""
+    return openai.AsyncOpenAI(api_key=KEY, base_url=base_url, max_retries=0,
+                              timeout=openai.Timeout(timeout, connect=timeout))
+
+
+async def _reason(client: openai.AsyncOpenAI) -> str:
+    assistant = Assistant("whisper-1", RetryPolicy(attempts=1))
+    with pytest.raises(AssistantError) as caught:
+        await assistant.reply(client, model="gpt-4.1-mini", instructions="", conversation="conv_x",
+                              safety_id="s", turn=TurnInput("hola"))
+    return caught.value.reason
+
+
+@contextlib.asynccontextmanager
+async def _server(behaviour: str):
+    """A loopback server that hangs up on every request, or never answers one."""
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        if behaviour == "hang_up":
+            writer.close()
+            return
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
+    finally:
+        server.close()
+
+
+def _refusing_url() -> str:
+    with socket.socket() as sock:  # a port that was just free: connecting is refused
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+async def _both_reasons(base_url: str, timeout: float) -> tuple[str, str]:
+    clients = OpenAIClients(base_url, timeout=timeout, connect_timeout=timeout)
+    default = _default_client(base_url, timeout)
+    try:
+        return await _reason(clients.get("t", KEY)), await _reason(default)
+    finally:
+        await clients.close()
+        await default.close()
+
+
+async def test_refused_connection_reads_could_not_be_reached_as_with_the_default_transport() -> None:
+    ours, default = await _both_reasons(_refusing_url(), 2.0)
+    assert ours == default == "OpenAI could not be reached."
+
+
+async def test_server_hanging_up_reads_could_not_be_reached_as_with_the_default_transport() -> None:
+    async with _server("hang_up") as url:
+        ours, default = await _both_reasons(url, 2.0)
+    assert ours == default == "OpenAI could not be reached."
+
+
+async def test_silent_server_reads_did_not_answer_in_time_as_with_the_default_transport() -> None:
+    async with _server("silent") as url:
+        ours, default = await _both_reasons(url, 0.3)
+    assert ours == default == "OpenAI did not answer in time."
+
+
+async def test_clients_answer_and_a_replaced_key_gets_a_new_client() -> None:
+    fake = FakeOpenAI()
+    await fake.start()
+    clients = OpenAIClients(f"{fake.url}/v1")
+    try:
+        first = clients.get("t", KEY)
+        assert clients.get("t", KEY) is first
+        assistant = Assistant("whisper-1")
+        conversation = await assistant.start_conversation(first)
+        answer = await assistant.reply(first, model="gpt-4.1-mini", instructions="", conversation=conversation,
+                                       safety_id="s", turn=TurnInput("hola"))
+        assert answer == "Respuesta a: hola"
+        second = clients.get("t", KEY + "-new")
+        assert second is not first
+        assert await assistant.reply(second, model="gpt-4.1-mini", instructions="", conversation=conversation,
+                                     safety_id="s", turn=TurnInput("otra")) == "Respuesta a: otra"
+    finally:
+        await clients.close()
+        await fake.stop()
+    assert first.is_closed() and second.is_closed()  # the retired one too, on close
