@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import openai
 
 from relay.assistant.errors import AssistantError, ConversationGone, classify, is_transient
-from relay.assistant.tools import Answer, call_output, clean_reply, function_calls, handoff_call
+from relay.assistant.tools import Answer, call_output, clean_reply, function_calls, handoff_call, message_ids
 from relay.usage.model import TokenUsage
 
 log = logging.getLogger("relay.assistant")
@@ -124,7 +124,8 @@ class Assistant:
             await self._answer_calls(client, conversation, calls)
         usage = TokenUsage.of(getattr(response, "usage", None))
         # File search answers may carry citation markers; the customer never sees them.
-        return Answer(clean_reply(response.output_text).strip(), handoff_call(calls), usage)
+        return Answer(clean_reply(response.output_text).strip(), handoff_call(calls), usage,
+                      conversation, message_ids(response))
 
     async def _answer_calls(self, client: openai.AsyncOpenAI, conversation: str, calls: list[Any]) -> None:
         """Add each call's function_call_output to the conversation: a conversation holding a
@@ -135,6 +136,12 @@ class Assistant:
         except AssistantError as exc:
             # Unusable from now on: the chat starts a new conversation, now and next time.
             raise ConversationGone(f"The tool output could not be stored ({exc.reason}).") from None
+
+    async def take_back(self, client: openai.AsyncOpenAI, conversation: str, item_ids: tuple[str, ...]) -> None:
+        """Delete these items from the conversation (a reply the customer never received), so
+        that later turns do not believe it was said; an item already gone counts as done."""
+        for item_id in item_ids:
+            await self._call(lambda item_id=item_id: _delete_item(client, conversation, item_id))
 
     async def forget(self, client: openai.AsyncOpenAI, conversation: str) -> None:
         """Delete a conversation at OpenAI; one that is already gone counts as done."""
@@ -157,3 +164,10 @@ class Assistant:
                 log.info("OpenAI call failed (%s); retry %d in %.2fs", type(exc).__name__, attempt + 1, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
+
+
+async def _delete_item(client: openai.AsyncOpenAI, conversation: str, item_id: str) -> None:
+    try:
+        await client.conversations.items.delete(item_id, conversation_id=conversation)
+    except openai.NotFoundError:  # the item, or its whole conversation, is gone already
+        return

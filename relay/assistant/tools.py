@@ -57,17 +57,27 @@ class HandoffCall:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What one turn produced: the text for the customer, a handoff if the model asked, and
-    the response's token counts (None when it carried no `usage`)."""
+    """What one turn produced: the text for the customer, a handoff if the model asked, the
+    response's token counts (None when it carried no `usage`), and where the answer was
+    stored: its conversation and the ids of its `message` items (taken out again when the
+    reply is held and the customer never sees it)."""
 
     text: str
     handoff: HandoffCall | None = None
     usage: TokenUsage | None = None
+    conversation: str | None = None
+    message_ids: tuple[str, ...] = ()
 
 
 def function_calls(response: Any) -> list[Any]:
     """The `function_call` output items of a Responses object."""
     return [item for item in response.output or [] if getattr(item, "type", None) == "function_call"]
+
+
+def message_ids(response: Any) -> tuple[str, ...]:
+    """The ids of the assistant `message` output items of a Responses object (not its calls)."""
+    return tuple(item.id for item in response.output or []
+                 if getattr(item, "type", None) == "message" and getattr(item, "id", None))
 
 
 def handoff_call(calls: list[Any]) -> HandoffCall | None:

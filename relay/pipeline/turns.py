@@ -126,6 +126,7 @@ class TurnRunner:
             log.info("tenant %s: the chat was paused while the assistant answered; the reply is held", slug)
             await self._quietly(self._bridges.typing(slug, chat_id, False))
             await self._settle(slug, chat_id, items, MessageStatus.HELD)
+            await self._take_back(slug, client, answer)
             return Outcome.DONE
         # No `paused` typing frame before a reply: the send itself ends "typing…" (docs/PROTOCOL.md).
         await self._deliver(slug, chat_id, ids, await self._reply_text(tenant, chat_id, ids, answer))
@@ -162,6 +163,18 @@ class TurnRunner:
         chat = await self._chats.get(slug, chat_id)
         return chat is not None and chat.paused and not chat.handoff_expired(
             self._clock.now(), tenant.settings.handoff_hours)
+
+    async def _take_back(self, slug: str, client: openai.AsyncOpenAI, answer: Answer) -> None:
+        """Take the held reply out of the OpenAI conversation: otherwise, once the bot resumes,
+        the model believes the customer read it. The customer's words and any function call
+        with its output stay. Best effort: a failure is one log line, the turn stays held."""
+        if answer.conversation is None or not answer.message_ids:
+            return
+        try:
+            await self._assistant.take_back(client, answer.conversation, answer.message_ids)
+        except Exception as exc:
+            reason = exc.reason if isinstance(exc, AssistantError) else type(exc).__name__
+            log.warning("tenant %s: the held reply stays in its OpenAI conversation (%s)", slug, reason)
 
     async def _settle(self, slug: str, chat_id: str, items: list[Incoming], status: MessageStatus) -> None:
         await self._messages.settle(slug, chat_id, [item.id for item in items], status, self._clock.now())

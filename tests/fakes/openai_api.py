@@ -174,6 +174,7 @@ class FakeOpenAI(LoopbackServer):
         self.models = ["gpt-4.1-mini", "gpt-4o-mini", "gpt-4o-mini-transcribe", "whisper-1"]
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self.deleted_conversations: set[str] = set()
+        self.deleted_items: list[tuple[str, str]] = []  # (conversation, item) removed by DELETE
         self.response_requests: list[ResponseRequest] = []
         self.transcription_requests: list[TranscriptionRequest] = []
         self.failures: list[tuple[str, str]] = []  # (endpoint, kind) actually injected
@@ -191,6 +192,7 @@ class FakeOpenAI(LoopbackServer):
         self.app.router.add_get("/v1/conversations/{id}", self._get_conversation)
         self.app.router.add_delete("/v1/conversations/{id}", self._delete_conversation)
         self.app.router.add_post("/v1/conversations/{id}/items", self._add_items)
+        self.app.router.add_delete("/v1/conversations/{id}/items/{item_id}", self._delete_item)
         self.app.router.add_post("/v1/responses", self._create_response)
         self.app.router.add_post("/v1/audio/transcriptions", self._transcribe)
         self.app.router.add_get("/v1/models", self._list_models)
@@ -363,6 +365,26 @@ class FakeOpenAI(LoopbackServer):
         self.changes.changed()
         return web.json_response({"object": "list", "data": items, "first_id": items[0]["id"],
                                   "last_id": items[-1]["id"], "has_more": False})
+
+    async def _delete_item(self, request: web.Request) -> web.Response:
+        """DELETE /v1/conversations/{id}/items/{item_id} (the SDK's conversations.items.delete):
+        the item leaves the conversation's history; the answer is the Conversation object
+        (OpenAPI deleteConversationItem: 200 ConversationResource), 404 for an unknown item."""
+        key, failure = await self._gate(request, "conversations", billable=False)
+        if failure is not None:
+            return failure
+        conv_id, item_id = request.match_info["id"], request.match_info["item_id"]
+        if conv_id not in self.conversations:
+            return self._unknown_conversation(conv_id)
+        history = self.conversations[conv_id]
+        kept = [item for item in history if item.get("id") != item_id]
+        if len(kept) == len(history):
+            return _error(404, f"Item with id '{item_id}' not found.", "invalid_request_error", None, "item_id")
+        self.conversations[conv_id] = kept
+        self.deleted_items.append((conv_id, item_id))
+        self.changes.changed()
+        return web.json_response({"id": conv_id, "object": "conversation",
+                                  "created_at": int(time.time()), "metadata": {}})
 
     # -- responses -----------------------------------------------------------
 
