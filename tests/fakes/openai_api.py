@@ -5,7 +5,8 @@ A reply function may return a `FunctionCall` instead of text: the response then 
 `function_call` output item (and a message when the call carries text), as OpenAI's does.
 Like OpenAI, a conversation holding a call without its `function_call_output` refuses
 every later response (400 "No tool output found for function call ..."); outputs come in a
-response's input or through POST /v1/conversations/{id}/items.
+response's input or through POST /v1/conversations/{id}/items; DELETE
+/v1/conversations/{id}/items/{item_id} takes an item out of the history the next request sees.
 
 Point the real SDK at it: ``openai.AsyncOpenAI(base_url=f"{fake.url}/v1", api_key="sk-test-1")``.
 The SDK retries 408/409/429/5xx by itself (``max_retries``, default 2); every HTTP attempt
