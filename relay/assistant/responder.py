@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import openai
 
 from relay.assistant.errors import AssistantError, ConversationGone, classify, is_transient
-from relay.assistant.tools import Answer, call_output, clean_reply, function_calls, handoff_call, message_ids
+from relay.assistant.tools import Answer, call_output, clean_reply, function_calls, handoff_call, reply_items
 from relay.usage.model import TokenUsage
 
 log = logging.getLogger("relay.assistant")
@@ -125,7 +125,7 @@ class Assistant:
         usage = TokenUsage.of(getattr(response, "usage", None))
         # File search answers may carry citation markers; the customer never sees them.
         return Answer(clean_reply(response.output_text).strip(), handoff_call(calls), usage,
-                      conversation, message_ids(response))
+                      conversation, reply_items(response))
 
     async def _answer_calls(self, client: openai.AsyncOpenAI, conversation: str, calls: list[Any]) -> None:
         """Add each call's function_call_output to the conversation: a conversation holding a

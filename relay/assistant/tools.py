@@ -59,14 +59,14 @@ class HandoffCall:
 class Answer:
     """What one turn produced: the text for the customer, a handoff if the model asked, the
     response's token counts (None when it carried no `usage`), and where the answer was
-    stored: its conversation and the ids of its `message` items (taken out again when the
-    reply is held and the customer never sees it)."""
+    stored: its conversation and the ids of its reply items (`reply_items`; taken out
+    again when the reply is held and the customer never sees it)."""
 
     text: str
     handoff: HandoffCall | None = None
     usage: TokenUsage | None = None
     conversation: str | None = None
-    message_ids: tuple[str, ...] = ()
+    reply_ids: tuple[str, ...] = ()
 
 
 def function_calls(response: Any) -> list[Any]:
@@ -74,10 +74,22 @@ def function_calls(response: Any) -> list[Any]:
     return [item for item in response.output or [] if getattr(item, "type", None) == "function_call"]
 
 
-def message_ids(response: Any) -> tuple[str, ...]:
-    """The ids of the assistant `message` output items of a Responses object (not its calls)."""
-    return tuple(item.id for item in response.output or []
-                 if getattr(item, "type", None) == "message" and getattr(item, "id", None))
+def reply_items(response: Any) -> tuple[str, ...]:
+    """The ids of the output items that make up the reply: the assistant `message` items and
+    the `reasoning` items right before them, never a call or what leads to it. A reasoning
+    item left without the item it led to makes OpenAI refuse the conversation from then on
+    ("Item 'rs_...' of type 'reasoning' was provided without its required following item")."""
+    ids: list[str] = []
+    leading: list[str] = []
+    for item in response.output or []:
+        kind = getattr(item, "type", None)
+        if kind == "reasoning":
+            leading.append(item.id)
+            continue
+        if kind == "message":
+            ids += leading + [item.id]
+        leading = []
+    return tuple(ids)
 
 
 def handoff_call(calls: list[Any]) -> HandoffCall | None:

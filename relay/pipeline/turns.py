@@ -167,11 +167,11 @@ class TurnRunner:
     async def _take_back(self, slug: str, client: openai.AsyncOpenAI, answer: Answer) -> None:
         """Take the held reply out of the OpenAI conversation: otherwise, once the bot resumes,
         the model believes the customer read it. The customer's words and any function call
-        with its output stay. Best effort: a failure is one log line, the turn stays held."""
-        if answer.conversation is None or not answer.message_ids:
+        with its output stay (relay/assistant/tools.py reply_items). Best effort: a failure is one log line, the turn stays held."""
+        if answer.conversation is None or not answer.reply_ids:
             return
         try:
-            await self._assistant.take_back(client, answer.conversation, answer.message_ids)
+            await self._assistant.take_back(client, answer.conversation, answer.reply_ids)
         except Exception as exc:
             reason = exc.reason if isinstance(exc, AssistantError) else type(exc).__name__
             log.warning("tenant %s: the held reply stays in its OpenAI conversation (%s)", slug, reason)

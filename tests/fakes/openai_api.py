@@ -172,6 +172,10 @@ class FakeOpenAI(LoopbackServer):
         self.rate_retry_after_ms = rate_retry_after_ms
         # (input, cached input, output) tokens every response reports; None: about 4 characters a token.
         self.usage_tokens: tuple[int, int, int] | None = None
+        # A reasoning model: each response's output starts with a `reasoning` item (openai
+        # types/responses/response_reasoning_item.py), which OpenAI refuses later without the
+        # item it led to.
+        self.reasoning = False
         self.models = ["gpt-4.1-mini", "gpt-4o-mini", "gpt-4o-mini-transcribe", "whisper-1"]
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self.deleted_conversations: set[str] = set()
@@ -400,7 +404,8 @@ class FakeOpenAI(LoopbackServer):
                 return self._unknown_conversation(recorded.conversation)
             recorded.history = list(self.conversations[recorded.conversation])
         problem = _invalid_tools(recorded.tools) or _orphan_outputs(recorded.history, _input_items(recorded.input)) \
-            or _unanswered_calls(recorded.history + _input_items(recorded.input))
+            or _unanswered_calls(recorded.history + _input_items(recorded.input)) \
+            or _reasoning_left_alone(recorded.history + _input_items(recorded.input))
         if problem:
             return problem
         missing = self.files.unknown_stores(recorded)
@@ -442,6 +447,8 @@ class FakeOpenAI(LoopbackServer):
             output = [{"type": "function_call", "call_id": call.call_id, "name": call.name,
                        "arguments": json.dumps(call.arguments), "id": "fc_" + secrets.token_hex(24),
                        "status": "completed"}] + ([message] if req.reply else [])
+        if self.reasoning:
+            output = [{"id": "rs_" + secrets.token_hex(24), "type": "reasoning", "summary": []}] + output
         return {
             "id": "resp_" + secrets.token_hex(24), "object": "response", "created_at": now,
             "completed_at": now, "status": "completed", "background": False, "error": None,
@@ -529,6 +536,20 @@ def _unanswered_calls(items: list[dict[str, Any]]) -> web.Response | None:
         if item.get("type") == "function_call" and item.get("call_id") not in answered:
             return _error(400, f"No tool output found for function call {item.get('call_id')}.",
                           "invalid_request_error", None, "input")
+    return None
+
+
+def _reasoning_left_alone(items: list[dict[str, Any]]) -> web.Response | None:
+    """OpenAI's 400 for a reasoning item not followed by the output item it led to (a message
+    or a call of the model's), e.g. once that message was deleted from the conversation."""
+    for n, item in enumerate(items):
+        if item.get("type") != "reasoning":
+            continue
+        following = next((i for i in items[n + 1:] if i.get("type") != "reasoning"), None)
+        if following is None or following.get("role", "assistant") != "assistant" \
+                or following.get("type", "message") == "function_call_output":
+            return _error(400, f"Item '{item.get('id')}' of type 'reasoning' was provided without its "
+                          "required following item.", "invalid_request_error", None, "input")
     return None
 
 

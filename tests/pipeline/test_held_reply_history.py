@@ -113,8 +113,10 @@ async def test_delivered_replies_stay_in_the_history_around_a_held_one(rig):
         ("user", "hola"), ("assistant", "Respuesta a: hola"), ("user", FIRST)]
 
 
-async def test_held_handoff_keeps_the_call_and_its_output_but_not_its_words(rig):
+@pytest.mark.parametrize("reasoning", [False, True])
+async def test_held_handoff_keeps_the_call_and_its_output_but_not_its_words(rig, reasoning):
     await rig.add_tenant(ai_handoff=True)
+    rig.openai.reasoning = reasoning  # the reasoning item leads to the call: it stays with it
     call = FunctionCall("handoff_to_human", {"reason": "pide una persona"}, text="Ya te paso con alguien.")
     reply = SlowReply(lambda request: call if request.user_text == FIRST else "Respuesta a: " + request.user_text)
     bridge = await _owner_pauses_while_generating(rig, reply)
@@ -123,9 +125,25 @@ async def test_held_handoff_keeps_the_call_and_its_output_but_not_its_words(rig)
     assert texts(bridge, CUSTOMER_CHAT) == []
 
     request = await _resume_and_ask_again(rig, bridge)  # refused by OpenAI if the call had lost its output
-    assert transcript(request.history) == [
-        ("user", FIRST), ("function_call", call.call_id), ("function_call_output", call.call_id)]
+    assert transcript(request.history) == [("user", FIRST)] + [("reasoning", None)] * reasoning + [
+        ("function_call", call.call_id), ("function_call_output", call.call_id)]
     assert texts(bridge, CUSTOMER_CHAT) == ["Respuesta a: " + SECOND]
+
+
+async def test_held_reply_of_a_reasoning_model_takes_its_reasoning_along(rig):
+    await rig.add_tenant()
+    # OpenAI refuses a conversation holding a reasoning item without the message it led to:
+    # "Item 'rs_...' of type 'reasoning' was provided without its required following item."
+    # (reported against the Conversations API in openai/openai-agents-js#929).
+    rig.openai.reasoning = True
+    reply = SlowReply()
+    bridge = await _owner_pauses_while_generating(rig, reply)
+    reply.release.set()
+    await rig.idle()
+
+    request = await _resume_and_ask_again(rig, bridge)
+    assert transcript(request.history) == [("user", FIRST)]
+    assert texts(bridge, CUSTOMER_CHAT) == ["Respuesta a: " + SECOND]  # not the "technical problem" notice
 
 
 async def test_failing_to_take_back_a_held_reply_is_logged_once_and_the_chat_goes_on(rig, caplog):
