@@ -167,7 +167,7 @@ class TurnRunner:
     async def _take_back(self, slug: str, client: openai.AsyncOpenAI, answer: Answer) -> None:
         """Take the held reply out of the OpenAI conversation: otherwise, once the bot resumes,
         the model believes the customer read it. The customer's words and any function call
-        with its output stay (relay/assistant/tools.py reply_items). Best effort: a failure is one log line, the turn stays held."""
+        with its output stay (tools.reply_items). Best effort: a failure is one log line."""
         if answer.conversation is None or not answer.reply_ids:
             return
         try:

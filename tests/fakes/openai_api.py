@@ -179,7 +179,6 @@ class FakeOpenAI(LoopbackServer):
         self.models = ["gpt-4.1-mini", "gpt-4o-mini", "gpt-4o-mini-transcribe", "whisper-1"]
         self.conversations: dict[str, list[dict[str, Any]]] = {}
         self.deleted_conversations: set[str] = set()
-        self.deleted_items: list[tuple[str, str]] = []  # (conversation, item) removed by DELETE
         self.response_requests: list[ResponseRequest] = []
         self.transcription_requests: list[TranscriptionRequest] = []
         self.failures: list[tuple[str, str]] = []  # (endpoint, kind) actually injected
@@ -374,7 +373,8 @@ class FakeOpenAI(LoopbackServer):
     async def _delete_item(self, request: web.Request) -> web.Response:
         """DELETE /v1/conversations/{id}/items/{item_id} (the SDK's conversations.items.delete):
         the item leaves the conversation's history; the answer is the Conversation object
-        (OpenAPI deleteConversationItem: 200 ConversationResource), 404 for an unknown item."""
+        (OpenAPI deleteConversationItem: 200 ConversationResource), 404 for an unknown item
+        (the spec lists no 404 body; worded like the unknown conversation's)."""
         key, failure = await self._gate(request, "conversations", billable=False)
         if failure is not None:
             return failure
@@ -386,7 +386,6 @@ class FakeOpenAI(LoopbackServer):
         if len(kept) == len(history):
             return _error(404, f"Item with id '{item_id}' not found.", "invalid_request_error", None, "item_id")
         self.conversations[conv_id] = kept
-        self.deleted_items.append((conv_id, item_id))
         self.changes.changed()
         return web.json_response({"id": conv_id, "object": "conversation",
                                   "created_at": int(time.time()), "metadata": {}})
