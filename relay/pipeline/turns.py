@@ -172,7 +172,7 @@ class TurnRunner:
             return
         try:
             await self._assistant.take_back(client, answer.conversation, answer.reply_ids)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the held turn stays held
             reason = exc.reason if isinstance(exc, AssistantError) else type(exc).__name__
             log.warning("tenant %s: the held reply stays in its OpenAI conversation (%s)", slug, reason)
 

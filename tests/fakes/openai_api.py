@@ -375,7 +375,7 @@ class FakeOpenAI(LoopbackServer):
         the item leaves the conversation's history; the answer is the Conversation object
         (OpenAPI deleteConversationItem: 200 ConversationResource), 404 for an unknown item
         (the spec lists no 404 body; worded like the unknown conversation's)."""
-        key, failure = await self._gate(request, "conversations", billable=False)
+        _, failure = await self._gate(request, "conversations", billable=False)
         if failure is not None:
             return failure
         conv_id, item_id = request.match_info["id"], request.match_info["item_id"]
