@@ -101,3 +101,31 @@ async def test_clients_answer_and_a_replaced_key_gets_a_new_client() -> None:
         await clients.close()
         await fake.stop()
     assert first.is_closed() and second.is_closed()  # the retired one too, on close
+
+
+async def test_a_turn_sends_its_input_and_tools_to_openai_unchanged() -> None:
+    # POST /v1/responses as the OpenAPI spec names its fields (/tmp/openapi.json, CreateResponse:
+    # model, instructions, conversation, input, safety_identifier, tools): the turn's content
+    # parts and the tools arrive exactly as built, whichever way the SDK is called (this pins
+    # a leaner call path, bench/README.md section 0).
+    fake = FakeOpenAI()
+    await fake.start()
+    clients = OpenAIClients(f"{fake.url}/v1")
+    tool = {"type": "function", "name": "pasar_a_persona", "description": "Pasa el chat a una persona.",
+            "parameters": {"type": "object", "properties": {"motivo": {"type": "string"}}, "required": ["motivo"],
+                           "additionalProperties": False}, "strict": True}
+    turn = TurnInput("hola", [("image/png", b"\x89PNG")])
+    try:
+        client = clients.get("t", KEY)
+        assistant = Assistant("whisper-1")
+        conversation = await assistant.start_conversation(client)
+        await assistant.respond(client, model="gpt-4.1-mini", instructions="Sé breve.", conversation=conversation,
+                                safety_id="s1", turn=turn, tools=[tool])
+    finally:
+        await clients.close()
+        await fake.stop()
+    assert fake.response_requests[-1].body == {
+        "model": "gpt-4.1-mini", "instructions": "Sé breve.", "conversation": conversation,
+        "input": [{"role": "user", "content": turn.content()}], "safety_identifier": "s1", "tools": [tool],
+    }
+    assert [part["type"] for part in turn.content()] == ["input_image", "input_text"]
