@@ -36,7 +36,9 @@ class SqliteUsage:
         await self._db.script(SCHEMA)
 
     async def add_response(self, tenant: str, model: str, usage: TokenUsage, now: datetime) -> None:
-        await self._db.write(lambda conn: conn.execute(
+        # A point write (one row by key, once per turn): on the event loop when the store
+        # thread is idle (core/sqlite.py).
+        await self._db.write_point(lambda conn: conn.execute(
             "INSERT INTO usage_days (tenant, day, model, responses, input_tokens, cached_tokens, output_tokens) "
             "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (tenant, day, model) DO UPDATE SET "
             "responses = responses + 1, input_tokens = input_tokens + excluded.input_tokens, "
@@ -45,7 +47,7 @@ class SqliteUsage:
             (tenant, day_of(now), model, usage.input_tokens, usage.cached_tokens, usage.output_tokens)))
 
     async def add_voice_note(self, tenant: str, model: str, seconds: float, now: datetime) -> None:
-        await self._db.write(lambda conn: conn.execute(
+        await self._db.write_point(lambda conn: conn.execute(
             "INSERT INTO usage_days (tenant, day, model, voice_notes, voice_seconds) VALUES (?, ?, ?, 1, ?) "
             "ON CONFLICT (tenant, day, model) DO UPDATE SET voice_notes = voice_notes + 1, "
             "voice_seconds = voice_seconds + excluded.voice_seconds",
