@@ -10,6 +10,7 @@ import socket
 
 import openai
 import pytest
+from aiohttp import web
 
 from relay.assistant import Assistant, AssistantError, OpenAIClients, RetryPolicy, TurnInput
 from tests.fakes import FakeOpenAI
@@ -101,6 +102,32 @@ async def test_clients_answer_and_a_replaced_key_gets_a_new_client() -> None:
         await clients.close()
         await fake.stop()
     assert first.is_closed() and second.is_closed()  # the retired one too, on close
+
+
+async def test_tenants_share_warm_connections_and_each_request_carries_its_own_key() -> None:
+    # A quiet tenant's message rides a connection another tenant kept open (no new TCP/TLS
+    # handshake), and the key is per request (the Authorization header), never mixed up.
+    fake = FakeOpenAI(valid_keys={KEY + "-a", KEY + "-b"})
+    seen: list[tuple[str, int]] = []
+
+    @web.middleware
+    async def note_connection(request: web.Request, handler):
+        seen.append((request.headers["Authorization"], request.transport.get_extra_info("peername")[1]))
+        return await handler(request)
+
+    fake.app.middlewares.append(note_connection)
+    await fake.start()
+    clients = OpenAIClients(f"{fake.url}/v1")
+    try:
+        assistant = Assistant("whisper-1")
+        for slug in ("a", "b", "a"):
+            client = clients.get(slug, f"{KEY}-{slug}")
+            await assistant.start_conversation(client)
+    finally:
+        await clients.close()
+        await fake.stop()
+    assert [key for key, _ in seen] == [f"Bearer {KEY}-a", f"Bearer {KEY}-b", f"Bearer {KEY}-a"]
+    assert len({port for _, port in seen}) == 1
 
 
 async def test_a_turn_sends_its_input_and_tools_to_openai_unchanged() -> None:

@@ -3,22 +3,19 @@
 The clients send through aiohttp (the SDK's `DefaultAioHttpClient`, `openai[aiohttp]`)
 rather than its default httpx2/httpcore2 stack: per turn that is about a fifth less relay
 CPU (bench/README.md, section 0), and aiohttp is the relay's own HTTP library already.
-All clients share one TLS context: building one costs ~20 ms, once per tenant otherwise.
+All tenants' clients share that one HTTP client: one pool of connections, one TLS context
+(building one costs ~20 ms).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import ssl
 from typing import Any
 
 import aiohttp
 import httpx2
 import openai
-
-from core.tasks import cancel, spawn
 
 log = logging.getLogger("relay.assistant.clients")
 
@@ -60,6 +57,12 @@ def _connection_error(cause: BaseException, request: httpx2.Request) -> httpx2.T
 class OpenAIClients:
     """Caches clients by tenant; a different key for a tenant replaces its client.
 
+    Every tenant's client sends through one shared HTTP client, so one pool of connections
+    to OpenAI serves all tenants: the key travels in each request's Authorization header,
+    never in the connection, and a quiet tenant's message reuses a connection another kept
+    warm instead of paying a TCP and TLS handshake (per tenant, a pool would have gone cold
+    between two messages a minute apart: aiohttp keeps an idle connection 15 s).
+
     The SDK's own retries are off (max_retries=0): it retries every 429, including
     insufficient_quota, so the assistant runs its own bounded retry loop instead.
     """
@@ -68,8 +71,7 @@ class OpenAIClients:
         self._base_url = base_url
         self._timeout = openai.Timeout(timeout, connect=connect_timeout)
         self._clients: dict[str, tuple[str, openai.AsyncOpenAI]] = {}
-        self._tls: ssl.SSLContext | None = None
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._http: AioHttpClient | None = None
 
     def get(self, slug: str, key: str) -> openai.AsyncOpenAI:
         """The client for this tenant and key (created on first use)."""
@@ -77,44 +79,25 @@ class OpenAIClients:
         cached = self._clients.get(slug)
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
-        if cached is not None:
-            self._retire(cached[1])
-        if self._tls is None:
-            self._tls = httpx2.create_ssl_context()
+        if self._http is None:
+            self._http = AioHttpClient(timeout=self._timeout, verify=httpx2.create_ssl_context())
+        # A replaced client is only dropped: a turn still using it finishes on the shared
+        # HTTP client, which closes with the relay.
         client = openai.AsyncOpenAI(
-            api_key=key, base_url=self._base_url, timeout=self._timeout, max_retries=0,
-            http_client=AioHttpClient(timeout=self._timeout, verify=self._tls),
+            api_key=key, base_url=self._base_url, timeout=self._timeout, max_retries=0, http_client=self._http,
         )
         self._clients[slug] = (fingerprint, client)
         return client
 
     def drop(self, slug: str) -> None:
         """Forget the tenant's client (its key changed or the tenant is gone)."""
-        cached = self._clients.pop(slug, None)
-        if cached is not None:
-            self._retire(cached[1])
+        self._clients.pop(slug, None)
 
     async def close(self) -> None:
-        await cancel(*self._retiring)
-        clients, self._clients = list(self._clients.values()), {}
-        for _, client in clients:
-            await _close(client)
-
-    def _retire(self, client: openai.AsyncOpenAI) -> None:
-        # A turn may still be using it: closed once the longest call it can carry is over.
-        task = spawn(self._close_later(client), name="openai-client-retire")
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
-
-    async def _close_later(self, client: openai.AsyncOpenAI) -> None:
-        try:
-            await asyncio.sleep((self._timeout.read or 60.0) + (self._timeout.connect or 10.0))
-        finally:
-            await _close(client)  # on cancellation too: Puente is stopping
-
-
-async def _close(client: openai.AsyncOpenAI) -> None:
-    try:
-        await client.close()
-    except Exception:
-        log.debug("closing an OpenAI client failed", exc_info=True)
+        self._clients = {}
+        http, self._http = self._http, None
+        if http is not None:
+            try:
+                await http.aclose()
+            except Exception:
+                log.debug("closing the OpenAI HTTP client failed", exc_info=True)
