@@ -9,8 +9,9 @@ the per-message ones), which run on the event loop whenever the store thread is 
 an operation costs a few microseconds, the hop to the thread and back 35-200 µs of CPU
 (two thread wake-ups and the loop's self-pipe), several times per message. Nothing on the
 loop syncs: a commit in WAL mode with `synchronous=NORMAL` only appends to the WAL (the OS
-page cache); the checkpoints, which sync, run on the store thread (SQLite's automatic one,
-which would run inside whichever commit crosses its threshold, is off). A point read may
+page cache); the checkpoints, which sync, run on a connection and thread of their own,
+beside the store's work, never in its way (SQLite's automatic one, which would run inside
+whichever commit crosses its threshold, is off). A point read may
 still fetch a page the OS has not cached. With `SQLITE_SYNCHRONOUS=full` every commit
 syncs, so point writes go to the thread too.
 
@@ -79,14 +80,22 @@ class Database:
         self._finished = 0
         self._writes = 0  # write transactions since the last checkpoint was asked for
         self._checkpoint: asyncio.Task[None] | None = None
+        # Checkpoints run on a connection and thread of their own: WAL lets them copy pages
+        # into the database while the store's connection goes on reading and writing, so no
+        # message waits behind one (bench/README.md: they were the p99 at 100k chats).
+        self._checkpointer: ThreadPoolExecutor | None = None
+        self._checkpoint_conn: sqlite3.Connection | None = None
 
     async def start(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-checkpoint")
         try:
             await self._call(self._open)
         except BaseException:
             self._executor.shutdown(wait=False)
             self._executor = None
+            self._checkpointer.shutdown(wait=False)
+            self._checkpointer = None
             raise
 
     async def stop(self) -> None:
@@ -94,6 +103,9 @@ class Database:
             return
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
+        checkpointer, self._checkpointer = self._checkpointer, None
+        await asyncio.get_running_loop().run_in_executor(checkpointer, self._close_checkpoint_conn)
+        checkpointer.shutdown(wait=True)
         await self._call(self._close)
         self._executor.shutdown(wait=True)
         self._executor = None
@@ -174,17 +186,20 @@ class Database:
             raise self._explain(exc) from exc
 
     def _wrote(self) -> None:
-        """Count a write; every CHECKPOINT_EVERY, copy the WAL into the database on the thread."""
+        """Count a write; every CHECKPOINT_EVERY, copy the WAL into the database, beside the
+        store's own work (a connection and thread of the checkpoint's own)."""
         self._writes += 1
         if self._writes >= CHECKPOINT_EVERY and (self._checkpoint is None or self._checkpoint.done()):
             self._writes = 0
             self._checkpoint = spawn(self._run_checkpoint(), name="sqlite-checkpoint")
 
     async def _run_checkpoint(self) -> None:
+        if self._checkpointer is None:
+            return
         try:
-            await self._call(self._checkpoint_wal)
-        except DatabaseError as exc:  # a full disk, say: the WAL keeps the data; tried again later
-            log.warning("WAL checkpoint failed: %s", exc)
+            await asyncio.get_running_loop().run_in_executor(self._checkpointer, self._checkpoint_wal)
+        except sqlite3.DatabaseError as exc:  # a full disk, say: the WAL keeps the data; tried again later
+            log.warning("WAL checkpoint failed: %s", self._explain(exc))
 
     # --- on the store's thread ----------------------------------------------------
 
@@ -196,7 +211,7 @@ class Database:
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=5000")
-            conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run on this thread (_wrote)
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run beside this connection (_wrote)
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a foreign file fails here
         except BaseException:
             conn.close()
@@ -209,8 +224,24 @@ class Database:
         finally:
             self._finished += 1
 
+    # --- on the checkpoint's thread ----------------------------------------------
+
     def _checkpoint_wal(self) -> None:
-        self._require().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        """PASSIVE: copies what no reader still needs, never waits for, nor blocks, the
+        store's connection."""
+        if self._checkpoint_conn is None:
+            self._checkpoint_conn = sqlite3.connect(self.path, isolation_level=None)
+            self._checkpoint_conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            self._checkpoint_conn.execute("PRAGMA busy_timeout=5000")
+            self._checkpoint_conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+    def _close_checkpoint_conn(self) -> None:
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+            self._checkpoint_conn = None
+
+    # --- on the store's thread ----------------------------------------------------
 
     def _close(self) -> None:
         if self._conn is not None:
