@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,24 @@ class VectorStore:
                 "last_active_at": self.created_at, "metadata": {}}
 
 
+class _Refused(Exception):
+    """A request OpenAI answers with an error: `response` is that answer."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _answering(handler: Callable[[web.Request], Awaitable[web.Response]]):
+    """The route handler, answering a _Refused with its response."""
+    async def answer(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except _Refused as refused:
+            return refused.response
+    return answer
+
+
 class OpenAIFiles:
     """The files and vector stores endpoints of one FakeOpenAI (register before it starts)."""
 
@@ -124,15 +143,15 @@ class OpenAIFiles:
         self._rejected: dict[str, str] = {}  # filename -> files.create's 400 message
         self._fail_queue: list[str] = []
         router = fake.app.router
-        router.add_post("/v1/files", self._create_file)
-        router.add_delete("/v1/files/{file_id}", self._delete_file)
-        router.add_post("/v1/vector_stores", self._create_store)
-        router.add_get("/v1/vector_stores/{vs}", self._get_store)
-        router.add_delete("/v1/vector_stores/{vs}", self._delete_store)
-        router.add_post("/v1/vector_stores/{vs}/files", self._add_store_file)
-        router.add_get("/v1/vector_stores/{vs}/files", self._list_store_files)
-        router.add_get("/v1/vector_stores/{vs}/files/{file_id}", self._get_store_file)
-        router.add_delete("/v1/vector_stores/{vs}/files/{file_id}", self._delete_store_file)
+        router.add_post("/v1/files", _answering(self._create_file))
+        router.add_delete("/v1/files/{file_id}", _answering(self._delete_file))
+        router.add_post("/v1/vector_stores", _answering(self._create_store))
+        router.add_get("/v1/vector_stores/{vs}", _answering(self._get_store))
+        router.add_delete("/v1/vector_stores/{vs}", _answering(self._delete_store))
+        router.add_post("/v1/vector_stores/{vs}/files", _answering(self._add_store_file))
+        router.add_get("/v1/vector_stores/{vs}/files", _answering(self._list_store_files))
+        router.add_get("/v1/vector_stores/{vs}/files/{file_id}", _answering(self._get_store_file))
+        router.add_delete("/v1/vector_stores/{vs}/files/{file_id}", _answering(self._delete_store_file))
 
     # -- knobs ---------------------------------------------------------------
 
@@ -197,23 +216,26 @@ class OpenAIFiles:
 
     # -- gatekeeping ---------------------------------------------------------
 
-    async def _gate(self, request: web.Request) -> tuple[str | None, web.Response | None]:
+    async def _gate(self, request: web.Request) -> str:
+        """The request's key; raises _Refused with OpenAI's answer to a bad key or an injected failure."""
         self.fake.requests.append((request.method, request.path))
         key = self.fake._key(request)
         if key is None:
-            return None, self.fake._invalid_key()
+            raise _Refused(self.fake._invalid_key())
         if self._fail_queue:
             kind = self._fail_queue.pop(0)
             self.fake.failures.append(("files", kind))
             self.fake.changes.changed()
-            return key, await self.fake._failure_response(kind)
-        return key, None
+            refusal = await self.fake._failure_response(kind)
+            if refusal is not None:  # an injected timeout answers normally, too late
+                raise _Refused(refusal)
+        return key
 
-    def _store(self, request: web.Request, key: str) -> VectorStore | web.Response:
+    def _store(self, request: web.Request, key: str) -> VectorStore:
         vs = request.match_info["vs"]
         store = self.stores.get(vs)
         if store is None or store.api_key != key:  # another project's store is not found either
-            return _error(404, f"No vector store found with id '{vs}'.")
+            raise _Refused(_error(404, f"No vector store found with id '{vs}'."))
         return store
 
     def _new_file(self, filename: str, data: bytes, purpose: str, key: str) -> StoredFile:
@@ -224,9 +246,7 @@ class OpenAIFiles:
     # -- files ---------------------------------------------------------------
 
     async def _create_file(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
+        key = await self._gate(request)
         fields: dict[str, str] = {}
         filename, data = None, b""
         async for part in await request.multipart():
@@ -245,9 +265,7 @@ class OpenAIFiles:
         return web.json_response(stored.as_object())
 
     async def _delete_file(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
+        key = await self._gate(request)
         file_id = request.match_info["file_id"]
         stored = self.files.get(file_id)
         if stored is None or stored.api_key != key:
@@ -262,9 +280,7 @@ class OpenAIFiles:
     # -- vector stores -------------------------------------------------------
 
     async def _create_store(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
+        key = await self._gate(request)
         body = await request.json() if request.body_exists else {}
         store = VectorStore("vs_" + secrets.token_hex(12), body.get("name") or "", int(time.time()), key)
         self.stores[store.id] = store
@@ -272,31 +288,20 @@ class OpenAIFiles:
         return web.json_response(store.as_object())
 
     async def _get_store(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
-        store = self._store(request, key)
-        return store if isinstance(store, web.Response) else web.json_response(store.as_object())
+        key = await self._gate(request)
+        return web.json_response(self._store(request, key).as_object())
 
     async def _delete_store(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
+        key = await self._gate(request)
         store = self._store(request, key)
-        if isinstance(store, web.Response):
-            return store
         del self.stores[store.id]  # its files stay, as at OpenAI: a file is deleted on its own
         self.deleted_stores.append(store.id)
         self.fake.changes.changed()
         return web.json_response({"id": store.id, "object": "vector_store.deleted", "deleted": True})
 
     async def _add_store_file(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
+        key = await self._gate(request)
         store = self._store(request, key)
-        if isinstance(store, web.Response):
-            return store
         file_id = (await request.json()).get("file_id")
         stored = self.files.get(file_id)
         if stored is None or stored.api_key != key:
@@ -308,44 +313,30 @@ class OpenAIFiles:
         return web.json_response(entry.as_object())
 
     async def _list_store_files(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
+        key = await self._gate(request)
         store = self._store(request, key)
-        if isinstance(store, web.Response):
-            return store
         data = [f.as_object() for f in store.files.values()]
         return web.json_response({"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
                                   "last_id": data[-1]["id"] if data else None, "has_more": False})
 
-    def _store_file(self, request: web.Request, key: str) -> StoreFile | web.Response:
+    def _store_file(self, request: web.Request, key: str) -> StoreFile:
         store = self._store(request, key)
-        if isinstance(store, web.Response):
-            return store
         file_id = request.match_info["file_id"]
         entry = store.files.get(file_id)
         if entry is None:
-            return _error(404, f"No file found with id '{file_id}' in vector store '{store.id}'.")
+            raise _Refused(_error(404, f"No file found with id '{file_id}' in vector store '{store.id}'."))
         return entry
 
     async def _get_store_file(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
+        key = await self._gate(request)
         entry = self._store_file(request, key)
-        if isinstance(entry, web.Response):
-            return entry
         entry.advance()
         self.fake.changes.changed()
         return web.json_response(entry.as_object())
 
     async def _delete_store_file(self, request: web.Request) -> web.Response:
-        key, failure = await self._gate(request)
-        if failure is not None:
-            return failure
+        key = await self._gate(request)
         entry = self._store_file(request, key)
-        if isinstance(entry, web.Response):
-            return entry
         del self.stores[entry.vector_store_id].files[entry.file.id]
         self.fake.changes.changed()
         return web.json_response({"id": entry.file.id, "object": "vector_store.file.deleted", "deleted": True})
