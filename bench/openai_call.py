@@ -3,9 +3,10 @@
 The fake OpenAI runs in a process of its own (bench/openai_process.py); this process makes
 N sequential `responses.create` calls of a turn's shape (instructions, a conversation, one
 user input, the handoff tool) in several ways and prints the CPU time of this process per
-call: the SDK's default httpx2 transport, the relay's clients (relay/assistant/clients.py,
-aiohttp), the same with `input` and `tools` as `extra_body` (no SDK transform), and a bare
-`client.post` whose JSON is read by hand (the floor of the official SDK).
+call: the SDK's default httpx2 transport, the SDK over aiohttp (relay/assistant/clients.py),
+the same with `input` and `tools` as `extra_body` (no SDK transform), a bare `client.post`
+whose JSON is read by hand (the floor of the official SDK), and the relay's own call since
+it goes past the SDK (relay/assistant/responses_api.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import openai
 
 from bench.relay import KEY, start_fake_openai
 from relay.assistant.clients import OpenAIClients
+from relay.assistant.tools import output_text
 from relay.pipeline.handoff import HANDOFF_TOOL
 
 
@@ -48,11 +50,15 @@ async def measure(url: str, calls: int) -> None:
         return "".join(part["text"] for item in body["output"] if item["type"] == "message"
                        for part in item["content"] if part["type"] == "output_text")
 
+    async def responses_api() -> str:
+        return output_text(await clients.responses.create(relay_client, {**plain, **extra}))
+
     ways = {
         "responses.create, SDK default transport (httpx2)": lambda: create(default_client),
-        "responses.create, relay clients (aiohttp)": lambda: create(relay_client),
+        "responses.create, SDK over aiohttp": lambda: create(relay_client),
         "  + input and tools as extra_body": extra_body,
         "  client.post, JSON read by hand": raw_post,
+        "ResponsesApi, past the SDK (the relay's call)": responses_api,
     }
     try:
         for name, call in ways.items():

@@ -1,6 +1,8 @@
-"""The relay's OpenAI clients send through aiohttp (relay/assistant/clients.py); what the
-operator reads when OpenAI cannot be reached, hangs up or does not answer in time is the
-same sentence as with the SDK's default httpx2 transport, and answers still arrive."""
+"""The relay's OpenAI clients send through aiohttp (relay/assistant/clients.py), and every
+turn's Responses call goes past the SDK (relay/assistant/responses_api.py). What the
+operator reads when OpenAI cannot be reached, hangs up, does not answer in time or refuses
+is the same as with the SDK's own `responses.create` on its default httpx2 transport, the
+errors are the SDK's own, and answers still arrive."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from relay.assistant import Assistant, AssistantError, OpenAIClients, RetryPolicy, TurnInput
+from relay.assistant.errors import classify
 from tests.fakes import FakeOpenAI
 
 KEY = "sk-test-transport"
@@ -24,12 +27,21 @@ def _default_client(base_url: str, timeout: float) -> openai.AsyncOpenAI:
                               timeout=openai.Timeout(timeout, connect=timeout))
 
 
-async def _reason(client: openai.AsyncOpenAI) -> str:
-    assistant = Assistant("whisper-1", RetryPolicy(attempts=1))
+async def _reason(clients: OpenAIClients, client: openai.AsyncOpenAI) -> str:
+    assistant = Assistant("whisper-1", clients.responses, RetryPolicy(attempts=1))
     with pytest.raises(AssistantError) as caught:
         await assistant.reply(client, model="gpt-4.1-mini", instructions="", conversation="conv_x",
                               safety_id="s", turn=TurnInput("hola"))
     return caught.value.reason
+
+
+async def _sdk_error(client: openai.AsyncOpenAI, conversation: str = "conv_x") -> openai.OpenAIError:
+    """What the SDK's own responses.create raises for the same turn."""
+    with pytest.raises(openai.OpenAIError) as caught:
+        await client.responses.create(model="gpt-4.1-mini", instructions="", conversation=conversation,
+                                      input=[{"role": "user", "content": TurnInput("hola").content()}],
+                                      safety_identifier="s")
+    return caught.value
 
 
 @contextlib.asynccontextmanager
@@ -59,7 +71,7 @@ async def _both_reasons(base_url: str, timeout: float) -> tuple[str, str]:
     clients = OpenAIClients(base_url, timeout=timeout, connect_timeout=timeout)
     default = _default_client(base_url, timeout)
     try:
-        return await _reason(clients.get("t", KEY)), await _reason(default)
+        return await _reason(clients, clients.get("t", KEY)), classify(await _sdk_error(default)).reason
     finally:
         await clients.close()
         await default.close()
@@ -89,7 +101,7 @@ async def test_clients_answer_and_a_replaced_key_gets_a_new_client() -> None:
     try:
         first = clients.get("t", KEY)
         assert clients.get("t", KEY) is first
-        assistant = Assistant("whisper-1")
+        assistant = Assistant("whisper-1", clients.responses)
         conversation = await assistant.start_conversation(first)
         answer = await assistant.reply(first, model="gpt-4.1-mini", instructions="", conversation=conversation,
                                        safety_id="s", turn=TurnInput("hola"))
@@ -108,26 +120,31 @@ async def test_tenants_share_warm_connections_and_each_request_carries_its_own_k
     # A quiet tenant's message rides a connection another tenant kept open (no new TCP/TLS
     # handshake), and the key is per request (the Authorization header), never mixed up.
     fake = FakeOpenAI(valid_keys={KEY + "-a", KEY + "-b"})
-    seen: list[tuple[str, int]] = []
+    seen: list[tuple[str, int, str]] = []
 
     @web.middleware
     async def note_connection(request: web.Request, handler):
-        seen.append((request.headers["Authorization"], request.transport.get_extra_info("peername")[1]))
+        seen.append((request.headers["Authorization"], request.transport.get_extra_info("peername")[1], request.path))
         return await handler(request)
 
     fake.app.middlewares.append(note_connection)
     await fake.start()
     clients = OpenAIClients(f"{fake.url}/v1")
     try:
-        assistant = Assistant("whisper-1")
+        assistant = Assistant("whisper-1", clients.responses)
         for slug in ("a", "b", "a"):
             client = clients.get(slug, f"{KEY}-{slug}")
-            await assistant.start_conversation(client)
+            conversation = await assistant.start_conversation(client)
+            await assistant.reply(client, model="gpt-4.1-mini", instructions="", conversation=conversation,
+                                  safety_id="s", turn=TurnInput("hola"))
     finally:
         await clients.close()
         await fake.stop()
-    assert [key for key, _ in seen] == [f"Bearer {KEY}-a", f"Bearer {KEY}-b", f"Bearer {KEY}-a"]
-    assert len({port for _, port in seen}) == 1
+    # Conversations go through the SDK's pool, turns through the Responses call's own pool:
+    # each keeps one connection for every tenant, and each request carries its own key.
+    for path in ("/v1/conversations", "/v1/responses"):
+        assert [key for key, _, at in seen if at == path] == [f"Bearer {KEY}-a", f"Bearer {KEY}-b", f"Bearer {KEY}-a"]
+        assert len({port for _, port, at in seen if at == path}) == 1
 
 
 async def test_a_turn_sends_its_input_and_tools_to_openai_unchanged() -> None:
@@ -144,7 +161,7 @@ async def test_a_turn_sends_its_input_and_tools_to_openai_unchanged() -> None:
     turn = TurnInput("hola", [("image/png", b"\x89PNG")])
     try:
         client = clients.get("t", KEY)
-        assistant = Assistant("whisper-1")
+        assistant = Assistant("whisper-1", clients.responses)
         conversation = await assistant.start_conversation(client)
         await assistant.respond(client, model="gpt-4.1-mini", instructions="Sé breve.", conversation=conversation,
                                 safety_id="s1", turn=turn, tools=[tool])
@@ -156,3 +173,59 @@ async def test_a_turn_sends_its_input_and_tools_to_openai_unchanged() -> None:
         "input": [{"role": "user", "content": turn.content()}], "safety_identifier": "s1", "tools": [tool],
     }
     assert [part["type"] for part in turn.content()] == ["input_image", "input_text"]
+
+
+@pytest.mark.parametrize("kind", ["401", "429_quota", "429_rate", "500", "unknown_conversation"])
+async def test_a_turns_errors_are_the_sdks_own(kind: str) -> None:
+    # The Responses call skips the SDK, but not its errors: each is the exception the SDK's
+    # responses.create raises for the same answer (built by the SDK: its class, status,
+    # code, param, message and body, and the Retry-After headers the retry loop reads).
+    fake = FakeOpenAI(rate_retry_after_ms=1500)
+    await fake.start()
+    clients = OpenAIClients(f"{fake.url}/v1")
+    sdk = openai.AsyncOpenAI(api_key=KEY, base_url=f"{fake.url}/v1", max_retries=0)
+    body = {"model": "gpt-4.1-mini", "instructions": "", "conversation": "conv_x",
+            "input": [{"role": "user", "content": TurnInput("hola").content()}], "safety_identifier": "s"}
+    try:
+        client = clients.get("t", KEY)
+        if kind != "unknown_conversation":
+            body["conversation"] = (await client.conversations.create()).id
+        errors = []
+        for call in (lambda: clients.responses.create(client, body), lambda: _sdk_error(sdk, body["conversation"])):
+            if kind != "unknown_conversation":
+                fake.fail_next(kind)
+            try:
+                errors.append(await call())
+            except openai.OpenAIError as exc:
+                errors.append(exc)
+    finally:
+        await clients.close()
+        await sdk.close()
+        await fake.stop()
+    ours, theirs = errors
+    assert isinstance(ours, openai.APIStatusError) and type(ours) is type(theirs)
+    assert (ours.status_code, ours.code, ours.param, ours.message, ours.body) == (
+        theirs.status_code, theirs.code, theirs.param, theirs.message, theirs.body)
+    assert ours.response.headers.get("retry-after-ms") == theirs.response.headers.get("retry-after-ms")
+    assert classify(ours).reason == classify(theirs).reason
+    assert KEY not in str(ours) and KEY not in repr(ours.body)
+
+
+async def test_an_answer_that_is_not_json_is_a_clear_failure() -> None:
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(text="<html>Bad gateway, maybe</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post("/v1/responses", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    clients = OpenAIClients(f"http://127.0.0.1:{port}/v1")
+    try:
+        reason = await _reason(clients, clients.get("t", KEY))
+    finally:
+        await clients.close()
+        await runner.cleanup()
+    assert reason == "OpenAI call failed (APIResponseValidationError)."

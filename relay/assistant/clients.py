@@ -9,7 +9,6 @@ All tenants' clients share that one HTTP client: one pool of connections, one TL
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -17,12 +16,9 @@ import aiohttp
 import httpx2
 import openai
 
+from relay.assistant.responses_api import ResponsesApi
+
 log = logging.getLogger("relay.assistant.clients")
-
-
-def key_fingerprint(key: str) -> str:
-    """A short hash of a key: safe to keep as a cache key, never the key itself."""
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 class AioHttpClient(openai.DefaultAioHttpClient):
@@ -70,23 +66,24 @@ class OpenAIClients:
     def __init__(self, base_url: str | None = None, *, timeout: float = 60.0, connect_timeout: float = 10.0) -> None:
         self._base_url = base_url
         self._timeout = openai.Timeout(timeout, connect=connect_timeout)
-        self._clients: dict[str, tuple[str, openai.AsyncOpenAI]] = {}
+        self._clients: dict[str, openai.AsyncOpenAI] = {}
         self._http: AioHttpClient | None = None
+        # Every turn's Responses call, sent past the SDK (relay/assistant/responses_api.py).
+        self.responses = ResponsesApi(timeout=timeout, connect_timeout=connect_timeout)
 
     def get(self, slug: str, key: str) -> openai.AsyncOpenAI:
         """The client for this tenant and key (created on first use)."""
-        fingerprint = key_fingerprint(key)
         cached = self._clients.get(slug)
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]
+        if cached is not None and cached.api_key == key:
+            return cached
         if self._http is None:
-            self._http = AioHttpClient(timeout=self._timeout, verify=httpx2.create_ssl_context())
+            self._http = AioHttpClient(timeout=self._timeout, verify=self.responses.ssl_context)
         # A replaced client is only dropped: a turn still using it finishes on the shared
         # HTTP client, which closes with the relay.
         client = openai.AsyncOpenAI(
             api_key=key, base_url=self._base_url, timeout=self._timeout, max_retries=0, http_client=self._http,
         )
-        self._clients[slug] = (fingerprint, client)
+        self._clients[slug] = client
         return client
 
     def drop(self, slug: str) -> None:
@@ -95,6 +92,7 @@ class OpenAIClients:
 
     async def close(self) -> None:
         self._clients = {}
+        await self.responses.close()
         http, self._http = self._http, None
         if http is not None:
             try:

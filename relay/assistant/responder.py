@@ -17,7 +17,16 @@ from typing import Any, TypeVar
 import openai
 
 from relay.assistant.errors import AssistantError, ConversationGone, classify, is_transient
-from relay.assistant.tools import Answer, call_output, clean_reply, function_calls, handoff_call, reply_items
+from relay.assistant.responses_api import ResponsesApi
+from relay.assistant.tools import (
+    Answer,
+    call_output,
+    clean_reply,
+    function_calls,
+    handoff_call,
+    output_text,
+    reply_items,
+)
 from relay.usage.model import TokenUsage
 
 log = logging.getLogger("relay.assistant")
@@ -80,8 +89,9 @@ def safety_identifier(tenant: str, chat: str) -> str:
 class Assistant:
     """The calls a turn makes to OpenAI, each retried only when that can help."""
 
-    def __init__(self, transcription_model: str, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, transcription_model: str, responses: ResponsesApi, retry: RetryPolicy | None = None) -> None:
         self._transcription_model = transcription_model
+        self._responses = responses
         self._retry = retry or RetryPolicy()
 
     async def transcribe(self, client: openai.AsyncOpenAI, audio: bytes) -> str:
@@ -111,32 +121,27 @@ class Assistant:
     ) -> Answer:
         """The assistant's answer to one turn, appended to `conversation`, offering `tools`.
         Every function call it holds is answered in the conversation before this returns."""
-        # `input` and `tools` go as extra_body: plain JSON with no field the SDK renames, so
-        # its type-driven transform of them (~0.5 ms of CPU per turn, bench/README.md) would
-        # change nothing. tests/test_openai_transport.py pins the body OpenAI receives, and
-        # the fake OpenAI checks it against OpenAI's published schema.
-        body: dict[str, Any] = {"input": [{"role": "user", "content": turn.content()}]}
+        # Sent past the SDK (relay/assistant/responses_api.py: a third of the CPU). The body
+        # is the CreateResponse of OpenAI's OpenAPI document: tests/test_openai_transport.py
+        # pins it, and the fake OpenAI checks every request against that document.
+        body: dict[str, Any] = {
+            "model": model, "instructions": instructions, "conversation": conversation,
+            "input": [{"role": "user", "content": turn.content()}], "safety_identifier": safety_id,
+        }
         if tools:
             body["tools"] = tools
-        response = await self._call(lambda: client.responses.create(
-            model=model,
-            instructions=instructions,
-            conversation=conversation,
-            safety_identifier=safety_id,
-            extra_body=body,
-        ))
+        response = await self._call(lambda: self._responses.create(client, body))
         calls = function_calls(response)
         if calls:
             await self._answer_calls(client, conversation, calls)
-        usage = TokenUsage.of(getattr(response, "usage", None))
         # File search answers may carry citation markers; the customer never sees them.
-        return Answer(clean_reply(response.output_text).strip(), handoff_call(calls), usage,
-                      conversation, reply_items(response))
+        return Answer(clean_reply(output_text(response)).strip(), handoff_call(calls),
+                      TokenUsage.of(response.get("usage")), conversation, reply_items(response))
 
-    async def _answer_calls(self, client: openai.AsyncOpenAI, conversation: str, calls: list[Any]) -> None:
+    async def _answer_calls(self, client: openai.AsyncOpenAI, conversation: str, calls: list[dict[str, Any]]) -> None:
         """Add each call's function_call_output to the conversation: a conversation holding a
         call without its output is refused by every later request ("No tool output found")."""
-        items = [call_output(call.call_id, call.name) for call in calls]
+        items = [call_output(call["call_id"], call.get("name", "")) for call in calls]
         try:
             await self._call(lambda: client.conversations.items.create(conversation, items=items))
         except AssistantError as exc:

@@ -4,7 +4,8 @@ leaves in it.
 
 Shapes follow the Responses API as the installed SDK types them (openai 3.57:
 types/responses/function_tool_param.py FunctionToolParam for the tool;
-response_function_tool_call.py ResponseFunctionToolCall for the call;
+response_function_tool_call.py ResponseFunctionToolCall for the call, read here from the
+Response object's JSON (relay/assistant/responses_api.py);
 response_input_item_param.py FunctionCallOutput for its output;
 file_search_tool_param.py FileSearchToolParam, `{"type": "file_search", "vector_store_ids": [...]}`).
 """
@@ -69,40 +70,46 @@ class Answer:
     reply_ids: tuple[str, ...] = ()
 
 
-def function_calls(response: Any) -> list[Any]:
-    """The `function_call` output items of a Responses object."""
-    return [item for item in response.output or [] if getattr(item, "type", None) == "function_call"]
+def function_calls(response: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `function_call` output items of a Response object (OpenAI's JSON)."""
+    return [item for item in response.get("output") or [] if item.get("type") == "function_call"]
 
 
-def reply_items(response: Any) -> tuple[str, ...]:
+def output_text(response: dict[str, Any]) -> str:
+    """The text of a Response object's `message` items, as the SDK's `output_text` joins it."""
+    return "".join(part.get("text") or "" for item in response.get("output") or [] if item.get("type") == "message"
+                   for part in item.get("content") or [] if part.get("type") == "output_text")
+
+
+def reply_items(response: dict[str, Any]) -> tuple[str, ...]:
     """The ids of the output items that make up the reply: the assistant `message` items and
     the `reasoning` items right before them, never a call or what leads to it. A reasoning
     item left without the item it led to makes OpenAI refuse the conversation from then on
     ("Item 'rs_...' of type 'reasoning' was provided without its required following item")."""
     ids: list[str] = []
     leading: list[str] = []
-    for item in response.output or []:
-        kind = getattr(item, "type", None)
+    for item in response.get("output") or []:
+        kind = item.get("type")
         if kind == "reasoning":
-            leading.append(item.id)
+            leading.append(item["id"])
             continue
         if kind == "message":
-            ids += leading + [item.id]
+            ids += leading + [item["id"]]
         leading = []
     return tuple(ids)
 
 
-def handoff_call(calls: list[Any]) -> HandoffCall | None:
+def handoff_call(calls: list[dict[str, Any]]) -> HandoffCall | None:
     """The first handoff_to_human call among `calls`, with its reason (empty if unreadable)."""
     for call in calls:
-        if call.name != HANDOFF_TOOL_NAME:
+        if call.get("name") != HANDOFF_TOOL_NAME:
             continue
         try:
-            arguments = json.loads(call.arguments or "{}")
+            arguments = json.loads(call.get("arguments") or "{}")
         except ValueError:
             arguments = {}
         reason = arguments.get("reason") if isinstance(arguments, dict) else None
-        return HandoffCall(call.call_id, str(reason or "").strip())
+        return HandoffCall(call["call_id"], str(reason or "").strip())
     return None
 
 

@@ -138,7 +138,7 @@ class Pipeline:
         )
         self.turns = TurnRunner(
             cache=self.cache, tenants=tenants, chats=self.chats, messages=self.messages, clients=self.clients,
-            assistant=Assistant(settings.openai_transcription_model, retry), health=self.health,
+            assistant=Assistant(settings.openai_transcription_model, self.clients.responses, retry), health=self.health,
             sender=self.sender, bridges=bridges, clock=clock, metrics=metrics, on_recovered=self._recovered,
             handoff=HandoffDesk(chats=self.chats, counts=self.handoffs, sender=self.sender,
                                 owner_phone=self.owner.owner_phone, alert=bus.publish, clock=clock),

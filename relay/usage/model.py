@@ -14,7 +14,8 @@ KEEP_DAYS = 400
 
 @dataclass(frozen=True, slots=True)
 class TokenUsage:
-    """The tokens of one response, from its `usage` (the SDK's ResponseUsage)."""
+    """The tokens of one response, from its `usage` (OpenAPI ResponseUsage: input_tokens,
+    input_tokens_details.cached_tokens, output_tokens)."""
 
     input_tokens: int = 0
     cached_tokens: int = 0  # part of input_tokens, read from OpenAI's prompt cache
@@ -22,12 +23,16 @@ class TokenUsage:
 
     @classmethod
     def of(cls, usage: Any) -> TokenUsage | None:
-        """The counts of a response's `usage`; None when the response carried none."""
-        if usage is None:
+        """The counts of a response's `usage` (its JSON); None when the response carried none."""
+        if not isinstance(usage, dict):
             return None
-        details = getattr(usage, "input_tokens_details", None)
-        return cls(int(getattr(usage, "input_tokens", 0) or 0), int(getattr(details, "cached_tokens", 0) or 0),
-                   int(getattr(usage, "output_tokens", 0) or 0))
+        details = usage.get("input_tokens_details")
+        cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+        return cls(_count(usage.get("input_tokens")), _count(cached), _count(usage.get("output_tokens")))
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 @dataclass(frozen=True, slots=True)

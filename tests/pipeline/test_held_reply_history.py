@@ -19,6 +19,7 @@ import openai
 import pytest
 
 from relay.assistant import Assistant, RetryPolicy
+from relay.assistant.responses_api import ResponsesApi
 from tests.fakes import FunctionCall
 from tests.support.pipeline import CUSTOMER, CUSTOMER_CHAT, KEY
 
@@ -169,7 +170,8 @@ async def test_failing_to_take_back_a_held_reply_is_logged_once_and_the_chat_goe
 
 async def test_taking_back_an_item_already_gone_counts_as_done(openai_fake):
     client = openai.AsyncOpenAI(base_url=f"{openai_fake.url}/v1", api_key=KEY, max_retries=0)
-    assistant = Assistant("gpt-4o-mini-transcribe", RetryPolicy(attempts=2, base_delay=0.01))
+    responses = ResponsesApi(timeout=5.0, connect_timeout=5.0)  # take_back never uses it
+    assistant = Assistant("gpt-4o-mini-transcribe", responses, RetryPolicy(attempts=2, base_delay=0.01))
     try:
         conversation = await client.conversations.create()
         response = await client.responses.create(model="gpt-4.1-mini", conversation=conversation.id, input="hola")
@@ -186,5 +188,6 @@ async def test_taking_back_an_item_already_gone_counts_as_done(openai_fake):
         await assistant.take_back(client, conversation.id, (message.id,))  # its conversation too
     finally:
         await client.close()
+        await responses.close()
     deletes = [path for method, path in openai_fake.requests if method == "DELETE" and "/items/" in path]
     assert len(deletes) == 5 and openai_fake.failures == []  # one call each, a 404 is not retried

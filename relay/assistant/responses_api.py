@@ -1,0 +1,95 @@
+"""The one OpenAI call every turn makes, `POST /v1/responses`, sent straight over aiohttp.
+
+Everything else (conversations, their items, files, vector stores, transcriptions) goes
+through the official SDK. This call does not: through the SDK (request building, its
+httpx2 layers over the aiohttp transport, the response parsed into pydantic models) it cost
+1.7 ms of relay CPU per turn, sent straight 0.5 ms (`bench/openai_call.py`), and it was
+half of the relay's CPU per message (bench/README.md, "Relay CPU per message").
+
+What the SDK would have done is kept, so the rest of the relay cannot tell the difference:
+- the same URL (the client's `base_url`), headers (the client's `default_headers`, its
+  key as a Bearer token) and JSON body;
+- the same errors: a failed answer becomes the SDK's own exception, built by the SDK from
+  the response (`_make_status_error_from_response`, openai/_base_client.py), with its
+  `status_code`, `code`, `param` and headers (Retry-After); a connection that fails or
+  times out raises `APIConnectionError` / `APITimeoutError` as the SDK does;
+- the same timeouts (the SDK's aiohttp transport maps connect → `sock_connect`, read →
+  `sock_read`, pool → `connect`).
+The answer is returned as the JSON OpenAI sent (a dict of the `Response` object of
+OpenAI's OpenAPI document); relay/assistant/tools.py reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from typing import Any
+
+import aiohttp
+import httpx2
+import openai
+
+
+class ResponsesApi:
+    """Creates responses over one aiohttp session (one pool of connections for every tenant:
+    the key travels in each request's header, never in the connection)."""
+
+    def __init__(self, *, timeout: float, connect_timeout: float) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=connect_timeout,
+                                              sock_read=timeout)
+        self._ssl_context: ssl.SSLContext | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context of every call to OpenAI (building one takes ~20 ms: built once,
+        shared with the SDK's HTTP client)."""
+        if self._ssl_context is None:
+            self._ssl_context = httpx2.create_ssl_context()
+        return self._ssl_context
+
+    async def create(self, client: openai.AsyncOpenAI, body: dict[str, Any]) -> dict[str, Any]:
+        """The Response object OpenAI answers to `body`, for the tenant whose key `client` holds.
+        Raises the SDK's exceptions (openai.APIStatusError and its kin, APIConnectionError,
+        APITimeoutError), never retries: the assistant's retry loop decides."""
+        url = f"{client.base_url}responses"
+        headers = {name: value for name, value in client.default_headers.items() if isinstance(value, str)}
+        headers["Authorization"] = f"Bearer {client.api_key}"
+        try:
+            async with self._open().post(url, data=json.dumps(body), headers=headers,
+                                         timeout=self._timeout) as response:
+                content = await response.read()
+                status, raw_headers = response.status, response.raw_headers
+        except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
+            raise openai.APITimeoutError(request=_request(url)) from exc
+        except aiohttp.ClientError as exc:
+            raise openai.APIConnectionError(request=_request(url)) from exc
+        if not 200 <= status < 300:
+            raise client._make_status_error_from_response(
+                httpx2.Response(status, headers=raw_headers, content=content, request=_request(url)))
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise openai.APIResponseValidationError(
+                httpx2.Response(status, headers=raw_headers, content=content, request=_request(url)),
+                None, message="OpenAI answered with something that is not a Response object.")
+        return answer
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            # 100 connections as the SDK's default limits; aiohttp keeps an idle one 15 s.
+            connector = aiohttp.TCPConnector(limit=100, ssl=self.ssl_context)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+
+def _request(url: str) -> httpx2.Request:
+    """The request an SDK exception names (only ever built on failure)."""
+    return httpx2.Request("POST", url)
