@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import re
 import signal
@@ -141,10 +142,17 @@ async def test_puente_run_answers_then_stops_cleanly_on_sigterm(tmp_path, unused
     assert token_secret not in stderr
 
 
+def _fd_target(fd: str, pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}")
+    except FileNotFoundError:  # closed between the listing and the reading
+        return ""
+
+
 def listening_ports(pid: int) -> set[int]:
     """The TCP ports process `pid` listens on (from /proc: its socket inodes in LISTEN state)."""
-    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
-              if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+    inodes = {target[8:-1] for target in map(_fd_target, os.listdir(f"/proc/{pid}/fd"), itertools.repeat(pid))
+              if target.startswith("socket:[")}
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
