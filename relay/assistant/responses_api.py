@@ -84,9 +84,10 @@ class ResponsesApi:
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
-            # 100 connections as the SDK's default limits; aiohttp keeps an idle one 15 s.
+            # 100 connections as the SDK's default limits; aiohttp keeps an idle one 15 s. No
+            # cookie jar: one session serves every tenant, and OpenAI's API needs no cookie.
             connector = aiohttp.TCPConnector(limit=100, ssl=self.ssl_context)
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
 

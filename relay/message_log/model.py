@@ -45,7 +45,7 @@ class MessageStatus(enum.StrEnum):
 
 def day_of(moment: datetime) -> str:
     """The UTC day of a moment, as stored for per-day counts."""
-    return moment.strftime("%Y-%m-%d")
+    return moment.date().isoformat()  # "%Y-%m-%d", without strftime's C-library round trip
 
 
 @dataclass(frozen=True, slots=True)
