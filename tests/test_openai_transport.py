@@ -229,3 +229,35 @@ async def test_an_answer_that_is_not_json_is_a_clear_failure() -> None:
         await clients.close()
         await runner.cleanup()
     assert reason == "OpenAI call failed (APIResponseValidationError)."
+
+
+async def test_a_turn_goes_through_the_proxy_named_in_the_environment(monkeypatch) -> None:
+    # The SDK's client honours HTTP(S)_PROXY (httpx2's trust_env, the aiohttp transport's
+    # proxy mounts); so does the Responses call that skips it. The host below does not
+    # resolve: only the proxy can answer.
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.url}")
+        return web.json_response({"id": "resp_1", "object": "response", "status": "completed", "output": [
+            {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+             "content": [{"type": "output_text", "text": "Hola desde el proxy", "annotations": []}]}]})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{runner.addresses[0][1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    clients = OpenAIClients("http://api.openai.invalid/v1")
+    try:
+        assistant = Assistant("whisper-1", clients.responses, RetryPolicy(attempts=1))
+        answer = await assistant.reply(clients.get("t", KEY), model="gpt-4.1-mini", instructions="",
+                                       conversation="conv_1", safety_id="s", turn=TurnInput("hola"))
+    finally:
+        await clients.close()
+        await runner.cleanup()
+    assert answer == "Hola desde el proxy"
+    assert seen == ["POST http://api.openai.invalid/v1/responses"]
