@@ -4,7 +4,8 @@ The clients send through aiohttp (the SDK's `DefaultAioHttpClient`, `openai[aioh
 rather than its default httpx2/httpcore2 stack: per turn that is about a fifth less relay
 CPU (bench/README.md, section 0), and aiohttp is the relay's own HTTP library already.
 All tenants' clients share that one HTTP client: one pool of connections, one TLS context
-(building one costs ~20 ms).
+(building one costs ~20 ms). They serve every call but one: each turn's `POST /responses`
+goes past the SDK (`self.responses`, relay/assistant/responses_api.py).
 """
 
 from __future__ import annotations
