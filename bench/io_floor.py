@@ -25,6 +25,15 @@ from aiohttp import web
 CONNECTIONS = 50
 
 
+async def serve(app: web.Application) -> web.AppRunner:
+    """Serve `app` on a free loopback port and tell the parent which (first line of stdout)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(runner.addresses[0][1], flush=True)
+    return runner
+
+
 async def http_role() -> None:
     async def answer(request: web.Request) -> web.Response:
         await request.read()
@@ -32,10 +41,7 @@ async def http_role() -> None:
 
     app = web.Application()
     app.router.add_post("/v1/responses", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    print(runner.addresses[0][1], flush=True)
+    runner = await serve(app)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the parent closes it
 
 
@@ -66,10 +72,7 @@ async def server_role(http_url: str) -> None:
 
     app = web.Application()
     app.router.add_get("/ws", bridge)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    print(runner.addresses[0][1], flush=True)
+    runner = await serve(app)
     loop = asyncio.get_running_loop()
     while await loop.run_in_executor(None, sys.stdin.readline):  # each line asks for the CPU used so far
         print(time.process_time(), flush=True)
