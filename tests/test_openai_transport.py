@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 
 import openai
@@ -211,9 +212,17 @@ async def test_a_turns_errors_are_the_sdks_own(kind: str) -> None:
     assert KEY not in str(ours) and KEY not in repr(ours.body)
 
 
-async def test_an_answer_that_is_not_json_is_a_clear_failure() -> None:
+@pytest.mark.parametrize("answer", [
+    "<html>Bad gateway, maybe</html>",
+    json.dumps({"id": "resp_1", "output": "nope"}),
+    json.dumps({"id": "resp_1", "output": [{"type": "message", "id": "msg_1", "content": "hola"}]}),
+    json.dumps({"id": "resp_1", "output": [{"type": "function_call", "id": "fc_1", "name": "handoff_to_human"}]}),
+])
+async def test_an_answer_that_is_not_a_response_object_is_a_clear_failure(answer: str) -> None:
+    # Not JSON, or JSON whose `output` does not have the OpenAPI document's shape (a list of
+    # items; a message's content a list of parts; a function call with its call_id).
     async def handle(request: web.Request) -> web.Response:
-        return web.Response(text="<html>Bad gateway, maybe</html>", content_type="text/html")
+        return web.Response(text=answer, content_type="text/html" if answer.startswith("<") else "application/json")
 
     app = web.Application()
     app.router.add_post("/v1/responses", handle)

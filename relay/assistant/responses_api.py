@@ -78,7 +78,7 @@ class ResponsesApi:
             answer = json.loads(content)
         except ValueError:
             answer = None
-        if not isinstance(answer, dict):
+        if not _well_formed(answer):
             raise openai.APIResponseValidationError(
                 httpx2.Response(status, headers=raw_headers, content=content, request=_request(url)),
                 None, message="OpenAI answered with something that is not a Response object.")
@@ -106,6 +106,26 @@ class ResponsesApi:
             connector = aiohttp.TCPConnector(limit=100, ssl=self.ssl_context)
             self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         return self._session
+
+
+def _well_formed(answer: Any) -> bool:
+    """The parts of a Response object the relay reads have the types OpenAI's OpenAPI
+    document gives them (relay/assistant/tools.py may then read them without checks)."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("usage") or {}, dict):
+        return False
+    output = answer.get("output") or []
+    if not isinstance(output, list) or not all(isinstance(item, dict) for item in output):
+        return False
+    for item in output:
+        kind = item.get("type")
+        if kind in ("message", "reasoning", "function_call") and not isinstance(item.get("id"), str):
+            return False
+        if kind == "function_call" and not isinstance(item.get("call_id"), str):
+            return False
+        content = item.get("content") or []
+        if kind == "message" and not (isinstance(content, list) and all(isinstance(part, dict) for part in content)):
+            return False
+    return True
 
 
 def _request(url: str) -> httpx2.Request:
