@@ -47,6 +47,9 @@ class _Slot:
         self.task: asyncio.Task | None = None
         self.process: BridgeProcess | None = None
         self.stop_requested = asyncio.Event()
+        # Asked to run while its process had exited and its loop was still deciding whether
+        # the exit is final (a QR asked for just after a qr_timeout stop): start it again.
+        self.start_wanted = False
         self.crashes = CrashHistory(policy)
 
     @property
@@ -155,7 +158,11 @@ class BridgeSupervisor:
         return self._slots[slug]
 
     def _start_locked(self, slot: _Slot) -> bool:
-        if slot.active or self._stopping:
+        if self._stopping:
+            return False
+        if slot.active:
+            if slot.process is None or not slot.process.running:
+                slot.start_wanted = True  # exited, its loop still winding down (or backing off)
             return False
         slot.stop_requested = asyncio.Event()
         slot.task = spawn(self._keep_running(slot), name=f"bridge:{slot.slug}")
@@ -174,6 +181,7 @@ class BridgeSupervisor:
         """Run the bridge, and again after a crash, until asked to stop or it stops for good."""
         while not slot.stop_requested.is_set():
             process = await self._launch(slot)
+            slot.start_wanted = False  # a start asked for until now is this one
             started = self._clock.monotonic()
             code = await self._wait(slot, process) if process else None
             up = self._clock.monotonic() - started
@@ -181,9 +189,14 @@ class BridgeSupervisor:
             await self._bridges.wait_disconnected(slot.slug, _LAST_FRAMES_WAIT)
             last = self._states.get(slot.slug)
             await self._states.mark_stopped(slot.slug)
-            if slot.stop_requested.is_set() or await self._stays_stopped(slot.slug, code, last):
+            if slot.stop_requested.is_set():
                 break
-            await self._back_off(slot, code, up)
+            # start_wanted is read after the await too: a QR asked for meanwhile still counts
+            # (past the `break` nothing awaits, so none can be asked for unseen).
+            if await self._stays_stopped(slot.slug, code, last, slot.start_wanted) and not slot.start_wanted:
+                break
+            if not slot.start_wanted:  # asked for again (a QR), not a crash: no back-off
+                await self._back_off(slot, code, up)
         slot.process = None
 
     async def _launch(self, slot: _Slot) -> BridgeProcess | None:
@@ -242,13 +255,14 @@ class BridgeSupervisor:
         process.signal(signal.SIGKILL)
         await process.wait_exit(self._kill_grace)
 
-    async def _stays_stopped(self, slug: str, code: int | None, last: WhatsAppState) -> bool:
-        """Whether an exit is final: tenant gone or disabled, or a stop the bridge reported (qr_timeout)."""
+    async def _stays_stopped(self, slug: str, code: int | None, last: WhatsAppState, wanted: bool = False) -> bool:
+        """Whether an exit is final: tenant gone or disabled, or a stop the bridge reported
+        (qr_timeout) that nobody asked to undo since (`wanted`: a QR was asked for meanwhile)."""
         tenant = await self._tenants.find(slug)
         if tenant is None or not tenant.enabled:
             log.info("tenant %s: bridge not restarted: the tenant is %s", slug, "deleted" if tenant is None else "disabled")
             return True
-        if code == 0 and last.state == "stopped" and last.reason:
+        if code == 0 and last.state == "stopped" and last.reason and not wanted:
             log.info("tenant %s: bridge stopped (%s); it starts again when a QR is asked for", slug, last.reason)
             return True
         return False
