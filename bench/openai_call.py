@@ -3,7 +3,7 @@
 The fake OpenAI runs in a process of its own (bench/openai_process.py); this process makes
 N sequential `responses.create` calls of a turn's shape (instructions, a conversation, one
 user input, the handoff tool) in several ways and prints the CPU time of this process per
-call: the SDK's default httpx2 transport, the SDK over aiohttp (relay/assistant/clients.py),
+call: the SDK's default httpx2 transport, the SDK over aiohttp (`DefaultAioHttpClient`),
 the same with `input` and `tools` as `extra_body` (no SDK transform), a bare `client.post`
 whose JSON is read by hand (the floor of the official SDK), and the relay's own call since
 it goes past the SDK (relay/assistant/responses_api.py).
@@ -31,8 +31,10 @@ from relay.pipeline.handoff import HANDOFF_TOOL
 
 async def measure(url: str, calls: int) -> None:
     clients = OpenAIClients(url)
-    relay_client = clients.get("bench", KEY)
+    relay_client = clients.get("bench", KEY)  # the SDK on its default transport, as the relay keeps it
     default_client = openai.AsyncOpenAI(api_key=KEY, base_url=url, max_retries=0)
+    aiohttp_client = openai.AsyncOpenAI(api_key=KEY, base_url=url, max_retries=0,
+                                        http_client=openai.DefaultAioHttpClient())
     conversation = (await relay_client.conversations.create()).id
     plain = {"model": "gpt-4.1-mini", "instructions": "Eres el asistente de una tienda. Responde breve.",
              "conversation": conversation, "safety_identifier": "0123456789abcdef0123456789abcdef"}
@@ -43,10 +45,10 @@ async def measure(url: str, calls: int) -> None:
         return (await client.responses.create(**plain, **extra)).output_text
 
     async def extra_body() -> str:
-        return (await relay_client.responses.create(**plain, extra_body=extra)).output_text
+        return (await aiohttp_client.responses.create(**plain, extra_body=extra)).output_text
 
     async def raw_post() -> str:
-        body = (await relay_client.post("/responses", body={**plain, **extra}, cast_to=httpx2.Response)).json()
+        body = (await aiohttp_client.post("/responses", body={**plain, **extra}, cast_to=httpx2.Response)).json()
         return "".join(part["text"] for item in body["output"] if item["type"] == "message"
                        for part in item["content"] if part["type"] == "output_text")
 
@@ -55,7 +57,7 @@ async def measure(url: str, calls: int) -> None:
 
     ways = {
         "responses.create, SDK default transport (httpx2)": lambda: create(default_client),
-        "responses.create, SDK over aiohttp": lambda: create(relay_client),
+        "responses.create, SDK over aiohttp": lambda: create(aiohttp_client),
         "  + input and tools as extra_body": extra_body,
         "  client.post, JSON read by hand": raw_post,
         "ResponsesApi, past the SDK (the relay's call)": responses_api,
@@ -71,6 +73,7 @@ async def measure(url: str, calls: int) -> None:
     finally:
         await clients.close()
         await default_client.close()
+        await aiohttp_client.close()
 
 
 def main() -> None:

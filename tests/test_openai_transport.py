@@ -117,30 +117,35 @@ async def test_clients_answer_and_a_replaced_key_gets_a_new_client() -> None:
     assert first.is_closed() and second.is_closed()  # the retired one too, on close
 
 
-async def test_tenants_share_warm_connections_and_each_request_carries_its_own_key() -> None:
-    # A quiet tenant's message rides a connection another tenant kept open (no new TCP/TLS
-    # handshake), and the key is per request (the Authorization header), never mixed up.
+async def _turns_of_tenants_a_b_a(middleware, host: str = "127.0.0.1") -> None:
+    """Tenant a, then b, then a again, against a fake OpenAI that runs `middleware` on every
+    request: each starts a conversation and is answered once."""
     fake = FakeOpenAI(valid_keys={KEY + "-a", KEY + "-b"})
-    seen: list[tuple[str, int, str]] = []
-
-    @web.middleware
-    async def note_connection(request: web.Request, handler):
-        seen.append((request.headers["Authorization"], request.transport.get_extra_info("peername")[1], request.path))
-        return await handler(request)
-
-    fake.app.middlewares.append(note_connection)
+    fake.app.middlewares.append(web.middleware(middleware))
     await fake.start()
-    clients = OpenAIClients(f"{fake.url}/v1")
+    clients = OpenAIClients(f"{fake.url.replace('127.0.0.1', host)}/v1")
     try:
         assistant = Assistant("whisper-1", clients.responses)
         for slug in ("a", "b", "a"):
             client = clients.get(slug, f"{KEY}-{slug}")
             conversation = await assistant.start_conversation(client)
-            await assistant.reply(client, model="gpt-4.1-mini", instructions="", conversation=conversation,
-                                  safety_id="s", turn=TurnInput("hola"))
+            assert await assistant.reply(client, model="gpt-4.1-mini", instructions="", conversation=conversation,
+                                         safety_id="s", turn=TurnInput("hola")) == "Respuesta a: hola"
     finally:
         await clients.close()
         await fake.stop()
+
+
+async def test_tenants_share_warm_connections_and_each_request_carries_its_own_key() -> None:
+    # A quiet tenant's message rides a connection another tenant kept open (no new TCP/TLS
+    # handshake), and the key is per request (the Authorization header), never mixed up.
+    seen: list[tuple[str, int, str]] = []
+
+    async def note_connection(request: web.Request, handler):
+        seen.append((request.headers["Authorization"], request.transport.get_extra_info("peername")[1], request.path))
+        return await handler(request)
+
+    await _turns_of_tenants_a_b_a(note_connection)
     # Conversations go through the SDK's pool, turns through the Responses call's own pool:
     # each keeps one connection for every tenant, and each request carries its own key.
     for path in ("/v1/conversations", "/v1/responses"):
@@ -270,3 +275,23 @@ async def test_a_turn_goes_through_the_proxy_named_in_the_environment(monkeypatc
         await runner.cleanup()
     assert answer == "Hola desde el proxy"
     assert seen == ["POST http://api.openai.invalid/v1/responses"]
+
+
+async def test_a_cookie_set_on_one_tenants_answer_never_rides_another_tenants_request() -> None:
+    # One HTTP client serves every tenant's SDK calls, one session every tenant's Responses
+    # call. OpenAI's edge may set cookies (Cloudflare's __cf_bm); with a cookie jar, tenant
+    # a's would be sent with tenant b's requests. Neither keeps any (the shared SDK client
+    # did, in aiohttp's jar under the SDK's aiohttp transport: tenant b's conversation
+    # request carried tenant a's cookie).
+    cookies: list[tuple[str, str | None]] = []
+
+    async def set_cookie(request: web.Request, handler):
+        cookies.append((request.headers["Authorization"], request.headers.get("Cookie")))
+        response = await handler(request)
+        response.set_cookie("__cf_bm", "edge-" + request.headers["Authorization"][-1])
+        return response
+
+    # A host name, not 127.0.0.1: aiohttp's cookie jar ignores cookies of IP addresses.
+    await _turns_of_tenants_a_b_a(set_cookie, host="localhost")
+    sent = [cookie for _, cookie in cookies]
+    assert len(sent) == 6 and sent == [None] * 6

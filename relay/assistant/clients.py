@@ -1,19 +1,18 @@
 """One AsyncOpenAI client per tenant key, reused across turns, replaced when the key changes.
 
-The clients send through aiohttp (the SDK's `DefaultAioHttpClient`, `openai[aiohttp]`)
-rather than its default httpx2/httpcore2 stack: per turn that is about a fifth less relay
-CPU (bench/README.md, section 0), and aiohttp is the relay's own HTTP library already.
-All tenants' clients share that one HTTP client: one pool of connections, one TLS context
-(building one costs ~20 ms). They serve every call but one: each turn's `POST /responses`
-goes past the SDK (`self.responses`, relay/assistant/responses_api.py).
+The clients serve every OpenAI call but one (conversations and their items, files, vector
+stores, transcriptions): each turn's `POST /responses` goes past the SDK
+(`self.responses`, relay/assistant/responses_api.py), and that is the call that counts for
+the relay's CPU. So these use the SDK's own default transport (httpx2), as the SDK is
+tested. All tenants' clients share one HTTP client: one pool of connections, one TLS
+context (building one costs ~20 ms), and no cookie jar.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
-from typing import Any
 
-import aiohttp
 import httpx2
 import openai
 
@@ -22,33 +21,10 @@ from relay.assistant.responses_api import ResponsesApi
 log = logging.getLogger("relay.assistant.clients")
 
 
-class AioHttpClient(openai.DefaultAioHttpClient):
-    """The SDK's aiohttp-backed HTTP client, raising what its default transport raises.
-
-    The vendored adapter maps every aiohttp connection error (a refused connection, the
-    server hanging up) to httpx2.ConnectTimeout, which the SDK turns into APITimeoutError:
-    the operator would read "did not answer in time" for "could not be reached". Here only
-    real timeouts stay timeouts; the rest become the httpx2 errors the default transport
-    raises (ConnectError, RemoteProtocolError, ReadError), so the SDK's APIConnectionError
-    and our classification (relay/assistant/errors.py) are what they were.
-    """
-
-    async def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
-        try:
-            return await super().send(request, **kwargs)
-        except httpx2.ConnectTimeout as exc:
-            cause = exc.__cause__
-            if cause is None or isinstance(cause, (TimeoutError, aiohttp.ServerTimeoutError)):
-                raise
-            raise _connection_error(cause, request) from cause
-
-
-def _connection_error(cause: BaseException, request: httpx2.Request) -> httpx2.TransportError:
-    if isinstance(cause, aiohttp.ClientConnectorError):
-        return httpx2.ConnectError(str(cause), request=request)
-    if isinstance(cause, aiohttp.ServerDisconnectedError):
-        return httpx2.RemoteProtocolError(str(cause), request=request)
-    return httpx2.ReadError(str(cause), request=request)
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A jar that keeps no cookie: one HTTP client serves every tenant, so a cookie set on
+    one tenant's answer (OpenAI's edge sets some) must not ride another tenant's request."""
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 class OpenAIClients:
@@ -58,7 +34,7 @@ class OpenAIClients:
     to OpenAI serves all tenants: the key travels in each request's Authorization header,
     never in the connection, and a quiet tenant's message reuses a connection another kept
     warm instead of paying a TCP and TLS handshake (per tenant, a pool would have gone cold
-    between two messages a minute apart: aiohttp keeps an idle connection 15 s).
+    between two messages a minute apart: httpx2 keeps an idle connection 5 s, aiohttp 15 s).
 
     The SDK's own retries are off (max_retries=0): it retries every 429, including
     insufficient_quota, so the assistant runs its own bounded retry loop instead.
@@ -68,7 +44,7 @@ class OpenAIClients:
         self._base_url = base_url
         self._timeout = openai.Timeout(timeout, connect=connect_timeout)
         self._clients: dict[str, openai.AsyncOpenAI] = {}
-        self._http: AioHttpClient | None = None
+        self._http: httpx2.AsyncClient | None = None
         # Every turn's Responses call, sent past the SDK (relay/assistant/responses_api.py).
         self.responses = ResponsesApi(timeout=timeout, connect_timeout=connect_timeout)
 
@@ -78,7 +54,8 @@ class OpenAIClients:
         if cached is not None and cached.api_key == key:
             return cached
         if self._http is None:
-            self._http = AioHttpClient(timeout=self._timeout, verify=self.responses.ssl_context)
+            self._http = openai.DefaultAsyncHttpxClient(
+                timeout=self._timeout, verify=self.responses.ssl_context, cookies=_no_cookies())
         # A replaced client is only dropped: a turn still using it finishes on the shared
         # HTTP client, which closes with the relay.
         client = openai.AsyncOpenAI(
